@@ -27,15 +27,6 @@ class JourneyType(StrEnum):
     HANGUP = "hangup"
 
 
-class CallOutcome(StrEnum):
-    IN_PROGRESS = "in_progress"
-    ANSWERED = "answered"
-    ABANDONED_IN_IVR = "abandoned_in_ivr"
-    ABANDONED_IN_QUEUE = "abandoned_in_queue"
-    ENDED_IN_IVR = "ended_in_ivr"
-    FAILED = "failed"
-
-
 @dataclass(frozen=True, slots=True)
 class JourneyEvent:
     call_id: str
@@ -48,17 +39,3 @@ class JourneyEvent:
         """The JSON-line form printed by the caller simulator and served by the API."""
         return {"type": str(self.type), "t": round(self.t, 3), "call_id": self.call_id,
                 **self.details}
-
-
-@dataclass(frozen=True, slots=True)
-class CallRecord:
-    call_id: str
-    channel_id: str
-    caller_number: str
-    correlation_id: str | None
-    started_at: datetime
-    ended_at: datetime | None = None
-    outcome: CallOutcome = CallOutcome.IN_PROGRESS
-    hangup_cause: str | None = None
-    queue_id: str | None = None
-    agent_id: str | None = None
