@@ -1,0 +1,44 @@
+# The two commands: `make demo` and `make test`. Everything else is what they stand on.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+.PHONY: demo test deps venv asterisk-build lint typecheck unit bench stop clean
+
+demo: deps venv asterisk-build
+	scripts/with-asterisk $(PY) -m ari_app demo
+
+test: deps venv asterisk-build lint typecheck
+	scripts/with-asterisk $(PY) -m pytest $(PYTEST_ARGS)
+
+deps:
+	scripts/install-deps
+
+venv: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+asterisk-build: deps
+	scripts/dev-asterisk build
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+unit: venv
+	$(PY) -m pytest tests/unit
+
+stop:
+	scripts/dev-asterisk stop
+
+clean: stop
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,106 @@
+"""``hotline``: run the service, check its configuration, place simulated calls, run the demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from ari_app.logging import configure_logging
+from ari_app.settings import ConfigError, Settings, load_settings
+from ari_app.simulator import Endpoints, SimulationError
+from ari_app.simulator_script import ScriptError, parse_script
+from ivr.flow import Flow
+from ivr.loader import FlowError, load_flow
+
+DEFAULT_CONFIG = Path("config/hotline.yaml")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.command(args))
+    except (ConfigError, FlowError, ScriptError, SimulationError) as exc:
+        print(f"hotline: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
+                        help="service configuration (default: %(default)s)")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    run = sub.add_parser("run", help="run the hotline service")
+    run.set_defaults(command=_run)
+    check = sub.add_parser("check", help="validate the configuration and the flow, then exit")
+    check.set_defaults(command=_check)
+    call = sub.add_parser("call", help="place a simulated call and print its journey (JSON lines)")
+    call.add_argument("--script", required=True,
+                      help="e.g. 'wait_for:prompt@main_menu press:1 wait_for:prompt@survey press:5'")
+    call.add_argument("--caller", default="+15550100", help="caller number")
+    call.add_argument("--service", help="service URL (default: from the configuration)")
+    call.add_argument("--timeout", type=float, default=90.0, help="seconds per wait")
+    call.set_defaults(command=_call)
+    demo = sub.add_parser("demo", help="start the service, place the demo calls, stop")
+    demo.set_defaults(command=_demo)
+    return parser
+
+
+def load_all(config: Path) -> tuple[Settings, Flow]:
+    settings = load_settings(config)
+    flow = load_flow(settings.flow, known_queues={q.id for q in settings.queues})
+    return settings, flow
+
+
+def _check(args: argparse.Namespace) -> int:
+    settings, flow = load_all(args.config)
+    print(f"{args.config}: ok ({len(settings.queues)} queues, {len(settings.agents)} agents, "
+          f"flow '{flow.name}' with {len(flow.nodes)} nodes)")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ari_app.service import HotlineService
+
+    settings, flow = load_all(args.config)
+    configure_logging(settings.log_level)
+    asyncio.run(HotlineService(settings, flow).run())
+    return 0
+
+
+def endpoints_for(settings: Settings, service_url: str | None = None,
+                  http_port: int | None = None) -> Endpoints:
+    ast = settings.asterisk
+    url = service_url or f"http://{settings.http.host}:{http_port or settings.http.port}"
+    return Endpoints(ast.ari_url, ast.ari_user, ast.ari_password, url)
+
+
+def _print_line(line: dict[str, object]) -> None:
+    print(json.dumps(line), flush=True)
+
+
+def _call(args: argparse.Namespace) -> int:
+    from ari_app.simulator import place_call
+
+    script = parse_script(args.script)
+    settings = load_settings(args.config)
+    asyncio.run(place_call(endpoints_for(settings, args.service), script,
+                           caller_number=args.caller, timeout_s=args.timeout,
+                           on_line=_print_line))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from ari_app.demo import run_demo
+
+    settings, flow = load_all(args.config)
+    configure_logging("warning")
+    return asyncio.run(run_demo(settings, flow, on_line=_print_line))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""What a call's task needs: the service-wide parts and the call's own state."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from ari_app.ari.rest import AriRest
+from ari_app.db.engine import Database
+from ari_app.hub import EventHub
+from ari_app.journal import CallJournal
+from ari_app.mailbox import CallMailbox
+from ari_app.settings import PromptSettings, RecordingSettings
+from ivr.flow import Flow
+from ivr.tts import PromptRenderer
+from routing.service import QueueService
+
+
+@dataclass(frozen=True)
+class ServiceParts:
+    ari: AriRest
+    app: str
+    queues: QueueService
+    renderer: PromptRenderer
+    prompts: PromptSettings
+    recordings: RecordingSettings
+    db: Database
+    hub: EventHub
+    flow: Flow
+
+
+@dataclass
+class CallContext:
+    call_id: str
+    channel_id: str
+    caller_number: str
+    parts: ServiceParts
+    mailbox: CallMailbox
+    journal: CallJournal
+    bind: Callable[[str], None]
+    unbind: Callable[[str], None]
+    after_call: set[asyncio.Task[Any]] = field(default_factory=set)
+    recording_seq: int = 0
+
+    def after_hangup(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Work that must finish even when the caller hangs up (recording storage, survey rows)."""
+        task = asyncio.create_task(work)
+        self.after_call.add(task)
+        task.add_done_callback(self.after_call.discard)

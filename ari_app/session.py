@@ -1,0 +1,151 @@
+"""One caller, one task: the IVR, the queue, the agent, the survey; hangup is cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from enum import StrEnum
+
+import structlog
+
+from ari_app.ari.events import AriEvent, ChannelDestroyed, ChannelHangupRequest, StasisEnd
+from ari_app.agent_leg import talk_to_agent
+from ari_app.calls import CallOutcome
+from ari_app.channel import AriCallChannel
+from ari_app.channel_vars import FALLBACK_CONTEXT
+from ari_app.context import CallContext
+from ari_app.db.errors import DatabaseUnavailable
+from ari_app.quiet import gone_ok
+from ivr.journey import JourneyType
+from ivr.steps import HangUp, ToQueue, run_flow
+from ivr.survey import run_survey
+from recordings.model import SurveyAnswer
+
+log = structlog.get_logger(__name__)
+
+AFTER_CALL_TIMEOUT_S = 30.0
+
+
+class Phase(StrEnum):
+    IVR = "ivr"
+    QUEUE = "queue"
+    AGENT = "agent"
+    SURVEY = "survey"
+    DONE = "done"
+
+
+class CallSession:
+    def __init__(self, call: CallContext) -> None:
+        self.call = call
+        self.phase = Phase.IVR
+        self.hangup_cause: str | None = None
+        self.failed = False
+        self._script: asyncio.Task[None] | None = None
+
+    @property
+    def call_id(self) -> str:
+        return self.call.call_id
+
+    def deliver(self, event: AriEvent) -> None:
+        self.call.mailbox.deliver(event)
+        if self._is_caller_gone(event) and self._script is not None:
+            if self.hangup_cause is None:
+                self.hangup_cause = _cause(event)
+            self._script.cancel()
+
+    def _is_caller_gone(self, event: AriEvent) -> bool:
+        return (isinstance(event, ChannelHangupRequest | StasisEnd | ChannelDestroyed)
+                and event.channel.id == self.call.channel_id)
+
+    async def run(self) -> None:
+        structlog.contextvars.bind_contextvars(call_id=self.call_id)
+        self.call.journal.record(JourneyType.CALL_START,
+                                 caller=self.call.caller_number,
+                                 correlation_id=self.call.journal.record_row.correlation_id)
+        log.info("call.started", caller=self.call.caller_number)
+        self._script = asyncio.create_task(self._run_script())
+        try:
+            await asyncio.wait({self._script})
+        finally:
+            if not self._script.done():  # the service itself is stopping
+                self._script.cancel()
+                await asyncio.wait({self._script})
+            await self._finish()
+
+    async def _run_script(self) -> None:
+        try:
+            await self._script_steps()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # never dead air: hand the caller back to the dialplan
+            self.failed = True
+            log.exception("call.failed")
+            self.call.journal.record(JourneyType.ERROR, error=type(exc).__name__)
+            await gone_ok(self.call.parts.ari.continue_in_dialplan(
+                self.call.channel_id, FALLBACK_CONTEXT, "s"), "fallback")
+
+    async def _script_steps(self) -> None:
+        call = self.call
+        await call.parts.ari.answer(call.channel_id)
+        channel = AriCallChannel(call, voice=call.parts.flow.voice)
+        outcome = await run_flow(call.parts.flow, channel, call.journal)
+        if isinstance(outcome, ToQueue):
+            self.phase = Phase.QUEUE
+            conversation = await talk_to_agent(call, outcome.queue_id)
+            self.phase = Phase.SURVEY
+            score = await run_survey(call.parts.flow.survey, channel, call.journal)
+            call.after_hangup(self._save_survey(score, conversation.agent_id))
+        elif isinstance(outcome, HangUp):
+            log.info("call.ivr_hangup", node=outcome.node, reason=outcome.reason)
+        self.phase = Phase.DONE
+        self.hangup_cause = self.hangup_cause or "normal_clearing"
+        await gone_ok(call.parts.ari.hangup(call.channel_id), "caller")
+
+    async def _save_survey(self, score: int | None, agent_id: str) -> None:
+        answer = SurveyAnswer(call_id=self.call_id, queue_id=self.call.journal.record_row.queue_id,
+                              agent_id=agent_id, score=score, answered_at=datetime.now(UTC))
+        for delay in (0.5, 1, 2, 4, 8):
+            try:
+                await self.call.parts.db.surveys.add(answer)
+                return
+            except DatabaseUnavailable as exc:
+                log.warning("survey.deferred", retry_in=delay, error=str(exc))
+                await asyncio.sleep(delay)
+        log.error("survey.unsaved", score=score)
+
+    async def _finish(self) -> None:
+        call = self.call
+        pending = set(call.after_call)
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=AFTER_CALL_TIMEOUT_S)
+            for task in late:
+                log.error("call.after_call_timeout", task=task.get_name())
+                task.cancel()
+        outcome = self._outcome()
+        call.journal.update(ended_at=datetime.now(UTC), outcome=outcome,
+                            hangup_cause=self.hangup_cause)
+        call.journal.record(JourneyType.HANGUP, cause=self.hangup_cause, outcome=str(outcome))
+        await call.journal.close()
+        log.info("call.ended", outcome=str(outcome), cause=self.hangup_cause)
+        structlog.contextvars.unbind_contextvars("call_id")
+
+    def _outcome(self) -> CallOutcome:
+        if self.failed:
+            return CallOutcome.FAILED
+        if self.call.journal.record_row.agent_id is not None:
+            return CallOutcome.ANSWERED
+        if self.phase is Phase.QUEUE:
+            return CallOutcome.ABANDONED_IN_QUEUE
+        if self.phase is Phase.IVR:
+            return CallOutcome.ABANDONED_IN_IVR
+        return CallOutcome.ENDED_IN_IVR
+
+
+def _cause(event: AriEvent) -> str:
+    if isinstance(event, ChannelDestroyed):
+        return event.cause_txt or str(event.cause)
+    if isinstance(event, ChannelHangupRequest) and event.cause is not None:
+        return f"q850_{event.cause}"
+    return "caller_hangup"
+
+
