@@ -46,6 +46,8 @@ class HotlineService:
     flow: Flow
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     router: EventRouter | None = None
+    database: Database | None = None
+    queues: QueueService | None = None
     http_port: int | None = None
     _tasks: set[asyncio.Task[object]] = field(default_factory=set)
 
@@ -54,6 +56,7 @@ class HotlineService:
             db = await open_database_with_retry(self.settings.database_url)
             stack.push_async_callback(db.close)
             parts = await self._build_parts(stack, db)
+            self.database, self.queues = db, parts.queues
             self.router = EventRouter(self._session_factory(parts),
                                       lambda channel: self._hang_up_orphan(parts, channel))
             await self._start_http(stack, parts)

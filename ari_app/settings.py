@@ -167,7 +167,8 @@ def _apply_env(raw: dict[str, Any], env: dict[str, str]) -> None:
 def _describe(path: Path, err: Any) -> str:
     where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
     message = str(err["msg"]).removeprefix("Value error, ")
-    return f"{path}: {where or '(top level)'}: {message}"
+    # Cross-field checks already name their field path in the message.
+    return f"{path}: {where}: {message}" if where else f"{path}: {message}"
 
 
 def _resolve(base: Path, value: Path) -> Path:

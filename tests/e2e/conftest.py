@@ -1,0 +1,151 @@
+"""End-to-end fixtures: the real development Asterisk, the service in this process, real calls."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ari_app.__main__ import load_all
+from ari_app.ari.errors import AriError
+from ari_app.ari.rest import AriRest
+from ari_app.demo import running
+from ari_app.service import HotlineService
+from ari_app.settings import Settings
+from ari_app.simulator import Endpoints, place_call
+from ari_app.simulator_script import parse_script
+
+ROOT = Path(__file__).resolve().parents[2]
+ARI_URL = os.environ.get("HOTLINE_ARI_URL", "http://127.0.0.1:8088/ari")
+ARI_USER = os.environ.get("HOTLINE_ARI_USER", "hotline")
+ARI_PASSWORD = os.environ.get("HOTLINE_ARI_PASSWORD", "hotline")
+ROOTFS = Path(os.environ.get("HOTLINE_ASTERISK_ROOT",
+                             Path.home() / ".cache/hotline/asterisk-rootfs"))
+
+Line = dict[str, object]
+
+DEFAULT_QUEUES = [
+    {"id": "claims", "name": "Claims", "ring_timeout_s": 4, "wrapup_s": 1},
+    {"id": "billing", "name": "Billing", "ring_timeout_s": 4, "wrapup_s": 1},
+    {"id": "general", "name": "General", "ring_timeout_s": 4, "wrapup_s": 1},
+]
+ALL_QUEUES = ["claims", "billing", "general"]
+
+
+@pytest.fixture(scope="session")
+async def ari() -> AsyncIterator[AriRest]:
+    rest = AriRest(ARI_URL, ARI_USER, ARI_PASSWORD)
+    try:
+        await rest.asterisk_info()
+    except AriError as exc:
+        await rest.close()
+        pytest.skip(f"development Asterisk not reachable at {ARI_URL} ({exc}): "
+                    "run `make test`, or `scripts/dev-asterisk start` first")
+    yield rest
+    await rest.close()
+
+
+@dataclass
+class Hotline:
+    service: HotlineService
+    settings: Settings
+    endpoints: Endpoints
+
+    async def call(self, script: str, *, caller: str = "+15550100",
+                   timeout_s: float = 60) -> list[Line]:
+        return await place_call(self.endpoints, parse_script(script), caller_number=caller,
+                                timeout_s=timeout_s)
+
+    async def settle(self, timeout_s: float = 30) -> None:
+        """Wait until no call task and no after-call work is left in the service."""
+        async with asyncio.timeout(timeout_s):
+            while self.service.busy():
+                await asyncio.sleep(0.05)
+
+
+HotlineFactory = Callable[..., AbstractAsyncContextManager[Hotline]]
+
+
+@pytest.fixture
+async def hotline(ari: AriRest, tmp_path: Path) -> AsyncIterator[HotlineFactory]:
+    """Start the service with the given agents; afterwards prove nothing was left behind."""
+    channels_before = {c.id for c in await ari.list_channels()}
+    bridges_before = {b.id for b in await ari.list_bridges()}
+    started: list[Hotline] = []
+
+    @asynccontextmanager
+    async def start(agents: list[dict[str, Any]], queues: list[dict[str, Any]] | None = None,
+                    ) -> AsyncIterator[Hotline]:
+        config = _write_config(tmp_path, agents, queues or DEFAULT_QUEUES)
+        settings, flow = load_all(config)
+        async with running(settings, flow) as service:
+            hotline = Hotline(service, settings, Endpoints(
+                ARI_URL, ARI_USER, ARI_PASSWORD, f"http://127.0.0.1:{service.http_port}"))
+            started.append(hotline)
+            yield hotline
+            await hotline.settle()
+
+    yield start
+    for hotline in started:
+        assert not hotline.service.busy(), "service still has call tasks after the test"
+        assert hotline.service.router is not None
+        assert hotline.service.router.owned_subjects() == 0, "event routes left behind"
+    await _assert_asterisk_clean(ari, channels_before, bridges_before)
+
+
+async def _assert_asterisk_clean(ari: AriRest, channels_before: set[str],
+                                 bridges_before: set[str]) -> None:
+    # Hangups travel through Asterisk asynchronously: allow a moment for the last ones.
+    for _ in range(50):
+        channels = [c for c in await ari.list_channels() if c.id not in channels_before]
+        bridges = [b for b in await ari.list_bridges() if b.id not in bridges_before]
+        if not channels and not bridges:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"left in Asterisk: channels {[c.name for c in channels]}, "
+                         f"bridges {[b.id for b in bridges]}")
+
+
+def _write_config(tmp: Path, agents: list[dict[str, Any]],
+                  queues: list[dict[str, Any]]) -> Path:
+    config = {
+        "database_url": f"sqlite+aiosqlite:///{tmp / 'hotline.sqlite3'}",
+        "http": {"host": "127.0.0.1", "port": 0},
+        "flow": str(ROOT / "ivr/flows/hotline.yaml"),
+        "prompts": {"cache_dir": str(ROOTFS / "var/lib/asterisk/sounds/hotline"),
+                    "asterisk_dir": "/var/lib/asterisk/sounds/hotline"},
+        "recordings": {"spool_dir": str(ROOTFS / "var/spool/asterisk/recording"),
+                       "store_dir": str(tmp / "recordings")},
+        "queues": queues,
+        "agents": agents,
+    }
+    path = tmp / "hotline.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+def agent(agent_id: str, endpoint: str, queues: list[str] | None = None) -> dict[str, Any]:
+    return {"id": agent_id, "name": agent_id.title(), "endpoint": endpoint,
+            "queues": queues or ALL_QUEUES}
+
+
+def types(journey: list[Line]) -> list[str]:
+    return [str(line["type"]) for line in journey]
+
+
+def first(journey: list[Line], kind: str, **match: object) -> Line:
+    for line in journey:
+        if line["type"] == kind and all(line.get(k) == v for k, v in match.items()):
+            return line
+    raise AssertionError(f"no {kind} {match} in journey: {types(journey)}")
+
+
+def index_of(journey: list[Line], kind: str, **match: object) -> int:
+    return journey.index(first(journey, kind, **match))

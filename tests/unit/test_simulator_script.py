@@ -1,0 +1,27 @@
+import pytest
+
+from ari_app.simulator_script import Action, ScriptError, parse_script
+
+
+def test_a_script_parses_into_actions() -> None:
+    script = parse_script("wait_for:prompt@main_menu press:1 wait:2.5 silence:3 hangup")
+    assert script == [Action("wait_for", "prompt@main_menu"), Action("press", "1"),
+                      Action("wait", "2.5"), Action("silence", "3"), Action("hangup")]
+
+
+def test_wait_for_matches_type_and_optional_node() -> None:
+    assert Action("wait_for", "prompt@survey").matches({"type": "prompt", "node": "survey"})
+    assert not Action("wait_for", "prompt@survey").matches({"type": "prompt", "node": "menu"})
+    assert Action("wait_for", "hangup").matches({"type": "hangup"})
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("dance", "action 1 'dance': unknown action"),
+    ("press:12a", "action 1 'press:12a': needs digits"),
+    ("wait:-1", "action 1 'wait:-1': needs a number of seconds"),
+    ("hangup wait_for:", "action 2 'wait_for:': needs an event type"),
+    ("hangup:now", "takes no argument"),
+])
+def test_bad_scripts_name_the_action(text: str, message: str) -> None:
+    with pytest.raises(ScriptError, match=message):
+        parse_script(text)
