@@ -1,0 +1,1 @@
+"""Migration scripts, applied in revision order (a package so that it ships in the wheel)."""
