@@ -20,6 +20,7 @@ DEFAULT_CONFIG = Path("config/hotline.yaml")
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    args.config = getattr(args, "config", DEFAULT_CONFIG)
     try:
         return int(args.command(args))
     except (ConfigError, FlowError, ScriptError, SimulationError) as exc:
@@ -30,22 +31,29 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
-                        help="service configuration (default: %(default)s)")
+    # --config is accepted before or after the command; SUPPRESS keeps the later one from
+    # resetting a value given earlier.
+    config = argparse.ArgumentParser(add_help=False)
+    config.add_argument("--config", type=Path, default=argparse.SUPPRESS,
+                        help=f"service configuration (default: {DEFAULT_CONFIG})")
+    parser = argparse.ArgumentParser(prog="hotline", description=__doc__, parents=[config])
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
-    run = sub.add_parser("run", help="run the hotline service")
+    run = sub.add_parser("run", parents=[config], help="run the hotline service")
     run.set_defaults(command=_run)
-    check = sub.add_parser("check", help="validate the configuration and the flow, then exit")
+    check = sub.add_parser("check", parents=[config],
+                           help="validate the configuration and the flow, then exit")
     check.set_defaults(command=_check)
-    call = sub.add_parser("call", help="place a simulated call and print its journey (JSON lines)")
+    call = sub.add_parser("call", parents=[config],
+                          help="place a simulated call and print its journey (JSON lines)")
     call.add_argument("--script", required=True,
-                      help="e.g. 'wait_for:prompt@main_menu press:1 wait_for:prompt@survey press:5'")
+                      help="e.g. 'wait_for:prompt@main_menu press:1 wait_for:prompt@survey "
+                           "press:5'")
     call.add_argument("--caller", default="+15550100", help="caller number")
     call.add_argument("--service", help="service URL (default: from the configuration)")
     call.add_argument("--timeout", type=float, default=90.0, help="seconds per wait")
     call.set_defaults(command=_call)
-    demo = sub.add_parser("demo", help="start the service, place the demo calls, stop")
+    demo = sub.add_parser("demo", parents=[config],
+                          help="start the service, place the demo calls, stop")
     demo.set_defaults(command=_demo)
     return parser
 

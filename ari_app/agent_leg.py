@@ -16,12 +16,15 @@ from ari_app.quiet import gone_ok
 from ari_app.recorder import start_recording, stop_and_store
 from ivr.journey import JourneyType
 from routing.model import Offer
-from routing.service import Ticket
+from routing.service import DeclineReason, Ticket
 
 log = structlog.get_logger(__name__)
 
 # Q.850 causes that mean "busy" rather than "did not answer".
 _BUSY_CAUSES = frozenset({17})
+# What the routing room hears: a rejected call counts against the agent like a busy one.
+_DECLINE_REASONS: dict[str, DeclineReason] = {
+    "no_answer": "no_answer", "busy": "busy", "rejected": "busy", "failed": "failed"}
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ async def _ring_until_answered(call: CallContext, ticket: Ticket) -> AgentLeg:
         if leg is not None:
             return leg
         call.journal.record(JourneyType.AGENT_NO_ANSWER, agent=offer.agent_id, reason=reason)
-        ticket.declined(offer, reason)
+        ticket.declined(offer, _DECLINE_REASONS[reason])
 
 
 async def _ring(call: CallContext, offer: Offer) -> tuple[AgentLeg | None, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from typing import Any
 
 from ari_app.ari.events import PlaybackFinished
 from ari_app.context import CallContext
@@ -30,7 +31,9 @@ class AriCallChannel:
         digit_arrived = asyncio.ensure_future(digits.wait_any()) if interruptible else None
         try:
             await parts.ari.play(self._call.channel_id, [media], playback_id)
-            waiting = {finished} if digit_arrived is None else {finished, digit_arrived}
+            waiting: set[asyncio.Future[Any]] = {finished}
+            if digit_arrived is not None:
+                waiting.add(digit_arrived)
             await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             if finished.done():
                 return None
@@ -49,7 +52,7 @@ class AriCallChannel:
         collected = ""
         timeout = first_timeout
         while len(collected) < max_digits:
-            digit = await self._call.mailbox.digits.get(timeout)
+            digit = await self._call.mailbox.digits.get_within(timeout)
             if digit is None or digit == finish_key:
                 break
             collected += digit

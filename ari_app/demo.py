@@ -52,6 +52,5 @@ async def run_demo(settings: Settings, flow: Flow, *, on_line: Callable[[Line], 
         for title, script in DEMO_CALLS:
             on_line({"journey": title, "script": script})
             await place_call(endpoints, parse_script(script), on_line=on_line)
-            while service.busy():  # let the agent's wrap-up and after-call work finish
-                await asyncio.sleep(0.1)
+            await service.wait_idle()  # after-call work (recording storage) finishes first
     return 0

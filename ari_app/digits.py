@@ -29,10 +29,10 @@ class DigitBuffer:
             await self._arrived.wait()
         return self._digits[0]
 
-    async def get(self, timeout: float) -> str | None:
-        """The next digit, or None when none arrives within ``timeout`` seconds."""
+    async def get_within(self, seconds: float) -> str | None:
+        """The next digit, or None when none arrives within ``seconds``."""
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(seconds):
                 await self.wait_any()
         except TimeoutError:
             return None

@@ -10,7 +10,7 @@ from ivr.journey import JourneyEvent
 
 
 class EventHub:
-    """Each subscriber gets a bounded queue; a slow one loses its oldest events, never blocks calls."""
+    """Each subscriber has a bounded queue: a slow one loses its oldest events; calls never wait."""
 
     def __init__(self, queue_size: int = 1000) -> None:
         self._queue_size = queue_size

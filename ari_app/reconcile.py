@@ -5,8 +5,8 @@ from __future__ import annotations
 import structlog
 
 from ari_app.ari.errors import AriError
-from ari_app.ari.rest import AriRest
 from ari_app.ari.events import ChannelDestroyed, ChannelSnapshot
+from ari_app.ari.rest import AriRest
 from ari_app.router import EventRouter
 
 log = structlog.get_logger(__name__)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -159,9 +160,19 @@ class HotlineService:
         return make
 
     def _hang_up_orphan(self, parts: ServiceParts, channel_id: str) -> None:
-        task: asyncio.Task[object] = asyncio.create_task(gone_ok(parts.ari.hangup(channel_id), "orphan leg"))
+        task: asyncio.Task[object] = asyncio.create_task(
+            gone_ok(parts.ari.hangup(channel_id), "orphan leg"))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def wait_idle(self) -> None:
+        """Return once no call, and no work for one, is running."""
+        while tasks := self._running_tasks():
+            await asyncio.wait(tasks)
+
+    def _running_tasks(self) -> set[asyncio.Task[Any]]:
+        router_tasks = set(self.router.tasks) if self.router is not None else set()
+        return router_tasks | set(self._tasks)
 
     def busy(self) -> bool:
         """True while any call, or work for one, is still running."""

@@ -8,8 +8,8 @@ from enum import StrEnum
 
 import structlog
 
-from ari_app.ari.events import AriEvent, ChannelDestroyed, ChannelHangupRequest, StasisEnd
 from ari_app.agent_leg import talk_to_agent
+from ari_app.ari.events import AriEvent, ChannelDestroyed, ChannelHangupRequest, StasisEnd
 from ari_app.calls import CallOutcome
 from ari_app.channel import AriCallChannel
 from ari_app.channel_vars import FALLBACK_CONTEXT
@@ -40,6 +40,7 @@ class CallSession:
         self.phase = Phase.IVR
         self.hangup_cause: str | None = None
         self.failed = False
+        self._caller_gone = False
         self._script: asyncio.Task[None] | None = None
 
     @property
@@ -48,10 +49,13 @@ class CallSession:
 
     def deliver(self, event: AriEvent) -> None:
         self.call.mailbox.deliver(event)
-        if self._is_caller_gone(event) and self._script is not None:
-            if self.hangup_cause is None:
-                self.hangup_cause = _cause(event)
-            self._script.cancel()
+        if self._is_caller_gone(event) and not self._caller_gone:
+            # Cancel once: a hangup arrives as up to three events, and a second cancel would
+            # interrupt the cleanup the first one started.
+            self._caller_gone = True
+            self.hangup_cause = self.hangup_cause or _cause(event)
+            if self._script is not None:
+                self._script.cancel()
 
     def _is_caller_gone(self, event: AriEvent) -> bool:
         return (isinstance(event, ChannelHangupRequest | StasisEnd | ChannelDestroyed)
@@ -63,6 +67,9 @@ class CallSession:
                                  caller=self.call.caller_number,
                                  correlation_id=self.call.journal.record_row.correlation_id)
         log.info("call.started", caller=self.call.caller_number)
+        if self._caller_gone:  # hung up before the call's task even started
+            await self._finish()
+            return
         self._script = asyncio.create_task(self._run_script())
         try:
             await asyncio.wait({self._script})

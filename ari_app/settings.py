@@ -118,6 +118,7 @@ class Settings(_Strict):
 # Environment overrides: variable -> path in the settings tree.
 ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "HOTLINE_DATABASE_URL": ("database_url",),
+    "HOTLINE_FLOW": ("flow",),
     "HOTLINE_ARI_URL": ("asterisk", "ari_url"),
     "HOTLINE_ARI_USER": ("asterisk", "ari_user"),
     "HOTLINE_ARI_PASSWORD": ("asterisk", "ari_password"),

@@ -50,7 +50,7 @@ class _Journey:
         async with self._changed:
             self._changed.notify_all()
 
-    async def wait_for(self, action: Action, timeout: float) -> None:
+    async def wait_for(self, action: Action, limit_s: float) -> None:
         def found() -> bool:
             for index in range(self._cursor, len(self.lines)):
                 if action.matches(self.lines[index]):
@@ -59,11 +59,11 @@ class _Journey:
             return False
 
         try:
-            async with asyncio.timeout(timeout), self._changed:
+            async with asyncio.timeout(limit_s), self._changed:
                 await self._changed.wait_for(found)
         except TimeoutError:
             seen = ", ".join(str(line.get("type")) for line in self.lines) or "nothing"
-            raise SimulationError(f"timed out after {timeout:.0f} s waiting for "
+            raise SimulationError(f"timed out after {limit_s:.0f} s waiting for "
                                   f"{action.arg}; the journey so far: {seen}") from None
 
 
@@ -92,13 +92,14 @@ async def place_call(endpoints: Endpoints, script: list[Action], *,
     return journey.lines
 
 
-async def _perform(action: Action, caller: _CallerLeg, journey: _Journey, timeout: float) -> None:
+async def _perform(action: Action, caller: _CallerLeg, journey: _Journey,
+                   limit_s: float) -> None:
     if action.verb in ("wait", "silence"):
         await asyncio.sleep(action.seconds)
     elif action.verb == "press":
         await caller.press(action.arg)
     elif action.verb == "wait_for":
-        await journey.wait_for(action, timeout)
+        await journey.wait_for(action, limit_s)
     elif action.verb == "hangup":
         await caller.hang_up()
 

@@ -140,7 +140,13 @@ def _wanted(event: JourneyEvent, correlation: str | None, call_ids: set[str]) ->
 
 async def queues(request: web.Request) -> web.Response:
     snapshot = request.app[DEPS].queues.snapshot()
-    return web.json_response(_json(asdict(snapshot)))
+    return web.json_response(_json({
+        "queues": [asdict(q) for q in snapshot.queues],
+        "agents": [{**asdict(a), **asdict(v)} for a, v in zip(snapshot.agents, snapshot.views,
+                                                                 strict=True)],
+        "waiting": [{"call_id": c.call_id, "queue_id": c.queue_id, "joined_at": c.joined_at,
+                     "ringing": c.offer.agent_id if c.offer else None} for c in snapshot.calls],
+    }))
 
 
 async def get_recording(request: web.Request) -> web.Response:

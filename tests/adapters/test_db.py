@@ -111,7 +111,9 @@ async def test_command_line_migrates_and_checks(empty_url: str) -> None:
         done = await asyncio.to_thread(
             subprocess.run,
             [sys.executable, "-m", "ari_app.db.migrate", empty_url, "--check"],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert done.returncode == 0, done.stderr
         assert "at revision 0001" in done.stdout
@@ -125,8 +127,14 @@ async def test_call_round_trip_start_then_finish(database: Database) -> None:
     await database.calls.start(call)
     assert await database.calls.get(call.call_id) == call
 
-    final = replace(call, ended_at=T0 + timedelta(minutes=3), outcome=CallOutcome.ANSWERED,
-                    hangup_cause="16", queue_id="billing", agent_id="a-7")
+    final = replace(
+        call,
+        ended_at=T0 + timedelta(minutes=3),
+        outcome=CallOutcome.ANSWERED,
+        hangup_cause="16",
+        queue_id="billing",
+        agent_id="a-7",
+    )
     await database.calls.finish(final)
     assert await database.calls.get(call.call_id) == final
     assert await database.calls.get("c-never") is None
@@ -141,8 +149,14 @@ async def test_finish_inserts_a_call_that_never_started(database: Database) -> N
 async def test_finish_keeps_who_called_and_when(database: Database) -> None:
     call = a_call()
     await database.calls.start(call)
-    await database.calls.finish(replace(call, caller_number="other", started_at=T0 + timedelta(1),
-                                        outcome=CallOutcome.ENDED_IN_IVR))
+    await database.calls.finish(
+        replace(
+            call,
+            caller_number="other",
+            started_at=T0 + timedelta(1),
+            outcome=CallOutcome.ENDED_IN_IVR,
+        )
+    )
     stored = await database.calls.get(call.call_id)
     assert stored == replace(call, outcome=CallOutcome.ENDED_IN_IVR)
 
@@ -165,20 +179,30 @@ async def test_recent_lists_newest_first(fresh: Database) -> None:
 async def test_events_keep_their_order_across_batches(database: Database) -> None:
     call = a_call()
     await database.calls.start(call)
-    first = [an_event(call.call_id, JourneyType.CALL_START, 0.0),
-             an_event(call.call_id, JourneyType.MENU, 1.5, choice="2", nested={"a": [1, 2]})]
-    second = [an_event(call.call_id, JourneyType.QUEUE_JOIN, 2.0, queue_id="billing"),
-              an_event(call.call_id, JourneyType.HANGUP, 9.25)]
+    first = [
+        an_event(call.call_id, JourneyType.CALL_START, 0.0),
+        an_event(call.call_id, JourneyType.MENU, 1.5, choice="2", nested={"a": [1, 2]}),
+    ]
+    second = [
+        an_event(call.call_id, JourneyType.QUEUE_JOIN, 2.0, queue_id="billing"),
+        an_event(call.call_id, JourneyType.HANGUP, 9.25),
+    ]
     await database.calls.append_events(first)
     await database.calls.append_events([])
     await database.calls.append_events(second)
 
     assert await database.calls.events(call.call_id) == first + second
     async with database.engine.connect() as conn:
-        seqs = (await conn.execute(
-            text("SELECT seq FROM call_events WHERE call_id = :c ORDER BY id"),
-            {"c": call.call_id},
-        )).scalars().all()
+        seqs = (
+            (
+                await conn.execute(
+                    text("SELECT seq FROM call_events WHERE call_id = :c ORDER BY id"),
+                    {"c": call.call_id},
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert seqs == [1, 2, 3, 4]
 
 
@@ -186,16 +210,25 @@ async def test_concurrent_appends_get_distinct_consecutive_seqs(database: Databa
     calls = [a_call() for _ in range(3)]
     for call in calls:
         await database.calls.start(call)
-    await asyncio.gather(*(
-        database.calls.append_events([an_event(call.call_id, JourneyType.PROMPT, float(i))])
-        for i in range(10) for call in calls
-    ))
+    await asyncio.gather(
+        *(
+            database.calls.append_events([an_event(call.call_id, JourneyType.PROMPT, float(i))])
+            for i in range(10)
+            for call in calls
+        )
+    )
     async with database.engine.connect() as conn:
         for call in calls:
-            seqs = (await conn.execute(
-                text("SELECT seq FROM call_events WHERE call_id = :c ORDER BY seq"),
-                {"c": call.call_id},
-            )).scalars().all()
+            seqs = (
+                (
+                    await conn.execute(
+                        text("SELECT seq FROM call_events WHERE call_id = :c ORDER BY seq"),
+                        {"c": call.call_id},
+                    )
+                )
+                .scalars()
+                .all()
+            )
             assert seqs == list(range(1, 11))
 
 
@@ -208,9 +241,18 @@ async def test_recording_round_trip(database: Database) -> None:
     call = a_call()
     await database.calls.start(call)
     metas = [
-        RecordingMeta(f"r-{uuid.uuid4().hex[:8]}", call.call_id, "billing", "a-7",
-                      T0 + timedelta(seconds=s), 61.5, "wav", 5_000_000_000, "ab" * 32,
-                      f"2026/11/22/{call.call_id}-{s}.wav")
+        RecordingMeta(
+            f"r-{uuid.uuid4().hex[:8]}",
+            call.call_id,
+            "billing",
+            "a-7",
+            T0 + timedelta(seconds=s),
+            61.5,
+            "wav",
+            5_000_000_000,
+            "ab" * 32,
+            f"2026/11/22/{call.call_id}-{s}.wav",
+        )
         for s in (30, 10)
     ]
     for meta in metas:
@@ -273,9 +315,11 @@ async def test_times_come_back_aware_utc_and_are_stored_as_utc(database: Databas
     assert stored.started_at == T0 and stored.started_at.hour == 8
 
     async with database.engine.connect() as conn:
-        raw = (await conn.execute(  # untyped text(): the driver's own value
-            text("SELECT started_at FROM calls WHERE call_id = :c"), {"c": call.call_id}
-        )).scalar_one()
+        raw = (
+            await conn.execute(  # untyped text(): the driver's own value
+                text("SELECT started_at FROM calls WHERE call_id = :c"), {"c": call.call_id}
+            )
+        ).scalar_one()
     assert str(raw).startswith("2026-11-22 08:00:00.25")  # UTC wall time, either backend
 
 
@@ -298,8 +342,20 @@ async def test_deleting_a_call_cascades_to_events_and_survey(database: Database)
 async def test_a_call_with_recordings_cannot_be_deleted(database: Database) -> None:
     call = a_call()
     await database.calls.start(call)
-    await database.recordings.add(RecordingMeta(
-        f"r-{uuid.uuid4().hex[:8]}", call.call_id, "q", "a", T0, 1.0, "wav", 1, "0" * 64, "x.wav"))
+    await database.recordings.add(
+        RecordingMeta(
+            f"r-{uuid.uuid4().hex[:8]}",
+            call.call_id,
+            "q",
+            "a",
+            T0,
+            1.0,
+            "wav",
+            1,
+            "0" * 64,
+            "x.wav",
+        )
+    )
     with pytest.raises(IntegrityError):
         async with database.engine.begin() as conn:
             await conn.execute(text("DELETE FROM calls WHERE call_id = :c"), {"c": call.call_id})
@@ -315,13 +371,16 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None
         await db.close()
 
 
-@pytest.mark.parametrize("url", [
-    "postgresql+asyncpg://hotline:s3cret-pw@127.0.0.1:1/hotline",  # nothing listens
-    "postgresql://hotline:s3cret-pw@no-such-host.invalid/hotline",
-    "postgresql+asyncpg://hotline:s3cret-pw@127.0.0.1:port/hotline",  # malformed
-    "mysql+aiomysql://hotline:s3cret-pw@127.0.0.1/hotline",  # unsupported
-    "nonsense",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+asyncpg://hotline:s3cret-pw@127.0.0.1:1/hotline",  # nothing listens
+        "postgresql://hotline:s3cret-pw@no-such-host.invalid/hotline",
+        "postgresql+asyncpg://hotline:s3cret-pw@127.0.0.1:port/hotline",  # malformed
+        "mysql+aiomysql://hotline:s3cret-pw@127.0.0.1/hotline",  # unsupported
+        "nonsense",
+    ],
+)
 async def test_unusable_url_is_unavailable_with_the_password_masked(url: str) -> None:
     with pytest.raises(DatabaseUnavailable) as caught:
         await open_database(url, connect_timeout_s=5)
@@ -337,10 +396,13 @@ async def test_unreachable_sqlite_folder_is_unavailable(tmp_path: Path) -> None:
         await open_database(f"sqlite+aiosqlite:///{blocker}/sub/hotline.db")
 
 
-@pytest.mark.parametrize("url", [
-    "postgresql+asyncpg://hotline:s3cret-pw@127.0.0.1:1/hotline",
-    "sqlite+aiosqlite:////nonexistent-folder-for-hotline-tests/hotline.db",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+asyncpg://hotline:s3cret-pw@127.0.0.1:1/hotline",
+        "sqlite+aiosqlite:////nonexistent-folder-for-hotline-tests/hotline.db",
+    ],
+)
 async def test_stores_report_a_lost_database_as_unavailable(url: str) -> None:
     db = Database(create_async_engine(url, connect_args={"timeout": 5}))
     try:

@@ -66,8 +66,7 @@ class Hotline:
     async def settle(self, timeout_s: float = 30) -> None:
         """Wait until no call task and no after-call work is left in the service."""
         async with asyncio.timeout(timeout_s):
-            while self.service.busy():
-                await asyncio.sleep(0.05)
+            await self.service.wait_idle()
 
 
 HotlineFactory = Callable[..., AbstractAsyncContextManager[Hotline]]
