@@ -84,7 +84,7 @@ def endpoints_for(settings: Settings, service_url: str | None = None,
                   http_port: int | None = None) -> Endpoints:
     ast = settings.asterisk
     url = service_url or f"http://{settings.http.host}:{http_port or settings.http.port}"
-    return Endpoints(ast.ari_url, ast.ari_user, ast.ari_password, url)
+    return Endpoints(ast.ari_url, ast.ari_user, ast.ari_password, url, ast.app)
 
 
 def _print_line(line: dict[str, object]) -> None:

@@ -48,7 +48,7 @@ async def run_demo(settings: Settings, flow: Flow, *, on_line: Callable[[Line], 
     async with running(settings, flow) as service:
         ast = settings.asterisk
         endpoints = Endpoints(ast.ari_url, ast.ari_user, ast.ari_password,
-                              f"http://{settings.http.host}:{service.http_port}")
+                              f"http://{settings.http.host}:{service.http_port}", ast.app)
         for title, script in DEMO_CALLS:
             on_line({"journey": title, "script": script})
             await place_call(endpoints, parse_script(script), on_line=on_line)

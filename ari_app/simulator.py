@@ -18,7 +18,12 @@ import aiohttp
 from ari_app.ari.events import ChannelDestroyed, Connected, StasisEnd, StasisStart
 from ari_app.ari.rest import AriRest
 from ari_app.ari.stream import AriEventStream
-from ari_app.channel_vars import CORRELATION_ID_VAR, ROLE_SIM_CALLER, SIM_CALLERS_CONTEXT
+from ari_app.channel_vars import (
+    APP_NAME_VAR,
+    CORRELATION_ID_VAR,
+    ROLE_SIM_CALLER,
+    SIM_CALLERS_CONTEXT,
+)
 from ari_app.quiet import gone_ok
 from ari_app.simulator_script import Action
 
@@ -35,6 +40,7 @@ class Endpoints:
     ari_user: str
     ari_password: str
     service_url: str  # e.g. http://127.0.0.1:8080
+    hotline_app: str = "hotline"  # the service's Stasis app; the dialplan reads HOTLINE_APP
 
 
 class _Journey:
@@ -125,6 +131,7 @@ class _CallerLeg:
     def __init__(self, ari: AriRest, endpoints: Endpoints, app: str) -> None:
         self._ari = ari
         self._app = app
+        self._target_app = endpoints.hotline_app
         self._stream = AriEventStream(endpoints.ari_url.replace("http", "ws", 1),
                                       endpoints.ari_user, endpoints.ari_password, [app])
         self.channel_id = f"sim-{uuid.uuid4().hex}"
@@ -140,7 +147,9 @@ class _CallerLeg:
         await self._ari.originate(
             f"Local/hotline@{SIM_CALLERS_CONTEXT}", channel_id=self.channel_id, app=self._app,
             app_args=[ROLE_SIM_CALLER], caller_id=f"Simulated caller <{caller_number}>",
-            variables={f"__{CORRELATION_ID_VAR}": correlation},
+            # HOTLINE_APP on the channel shadows the dialplan's global, so a test can run its
+            # own service under its own app name beside others.
+            variables={f"__{CORRELATION_ID_VAR}": correlation, APP_NAME_VAR: self._target_app},
         )
 
     async def _follow(self, connected: asyncio.Event) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -86,7 +87,8 @@ async def hotline(ari: AriRest, tmp_path: Path) -> AsyncIterator[HotlineFactory]
         settings, flow = load_all(config)
         async with running(settings, flow) as service:
             hotline = Hotline(service, settings, Endpoints(
-                ARI_URL, ARI_USER, ARI_PASSWORD, f"http://127.0.0.1:{service.http_port}"))
+                ARI_URL, ARI_USER, ARI_PASSWORD, f"http://127.0.0.1:{service.http_port}",
+                settings.asterisk.app))
             started.append(hotline)
             yield hotline
             await hotline.settle()
@@ -115,6 +117,8 @@ async def _assert_asterisk_clean(ari: AriRest, channels_before: set[str],
 def _write_config(tmp: Path, agents: list[dict[str, Any]],
                   queues: list[dict[str, Any]]) -> Path:
     config = {
+        # An app of its own, so suites running side by side never see each other's calls.
+        "asterisk": {"app": f"hotline-test-{uuid.uuid4().hex[:8]}"},
         "database_url": f"sqlite+aiosqlite:///{tmp / 'hotline.sqlite3'}",
         "http": {"host": "127.0.0.1", "port": 0},
         "flow": str(ROOT / "ivr/flows/hotline.yaml"),
