@@ -126,7 +126,8 @@ async def _converse(call: CallContext, leg: AgentLeg, queue_id: str) -> Conversa
         if recording is not None:
             call.after_hangup(stop_and_store(call, recording))
         await _drop_leg(call, leg.channel_id)
-        await gone_ok(ari.remove_channel(bridge_id, call.channel_id), "bridge member")
+        if not call.mailbox.has_ended(call.channel_id):  # the survey needs the caller back
+            await gone_ok(ari.remove_channel(bridge_id, call.channel_id), "bridge member")
         await gone_ok(ari.destroy_bridge(bridge_id), "bridge")
         call.unbind(bridge_id)
 

@@ -21,7 +21,8 @@ DEMO_CALLS = (
      "wait_for:prompt@main_menu press:9 wait_for:no_match press:2 wait_for:agent_answer "
      "wait_for:prompt@survey press:4"),
     ("c: silence, escalating reprompts, then an agent",
-     "wait_for:no_input wait_for:no_input wait_for:queue_join wait_for:agent_answer hangup"),
+     "wait_for:no_input wait_for:no_input wait_for:queue_join wait_for:agent_answer wait:2 "
+     "hangup"),
 )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Awaitable
 
 import structlog
 
-from ari_app.ari.errors import AriConflict, AriError, AriNotFound
+from ari_app.ari.errors import AriConflict, AriError, AriNotFound, AriUnprocessable
 
 log = structlog.get_logger(__name__)
 
@@ -15,7 +15,8 @@ async def gone_ok(request: Awaitable[object], what: str) -> bool:
     """Await a cleanup request; a 404/409 means the thing is already gone, which is fine."""
     try:
         await request
-    except (AriNotFound, AriConflict):
+    except (AriNotFound, AriConflict, AriUnprocessable):
+        # 422 is how Asterisk says "not in that bridge / not in Stasis": also already gone.
         return False
     except AriError as exc:
         log.warning("ari.cleanup_failed", what=what, error=str(exc))

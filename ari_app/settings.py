@@ -152,7 +152,7 @@ def load_settings(path: Path, env: dict[str, str] | None = None) -> Settings:
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError("\n".join(_describe(path, err) for err in exc.errors())) from None
+        raise ConfigError("\n".join(_describe(path, err) for err in _root_causes(exc))) from None
     return _resolve_paths(settings, path.parent)
 
 
@@ -163,6 +163,14 @@ def _apply_env(raw: dict[str, Any], env: dict[str, str]) -> None:
             for key in keys[:-1]:
                 node = node.setdefault(key, {})
             node[keys[-1]] = env[name]
+
+
+def _root_causes(exc: ValidationError) -> list[Any]:
+    """Drop an error on a field when one of its own items failed: that is the real cause."""
+    errors = exc.errors()
+    locs = [tuple(e["loc"]) for e in errors]
+    return [e for e, loc in zip(errors, locs, strict=True)
+            if not any(other[: len(loc)] == loc and len(other) > len(loc) for other in locs)]
 
 
 def _describe(path: Path, err: Any) -> str:
