@@ -7,7 +7,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import yaml
 from ari_app.__main__ import load_all
 from ari_app.ari.errors import AriError
 from ari_app.ari.rest import AriRest
+from ari_app.channel_vars import CORRELATION_ID_VAR
 from ari_app.demo import running
 from ari_app.service import HotlineService
 from ari_app.settings import Settings
@@ -58,11 +59,19 @@ class Hotline:
     service: HotlineService
     settings: Settings
     endpoints: Endpoints
+    call_ids: set[str] = field(default_factory=set)
+    correlation_ids: set[str] = field(default_factory=set)
 
     async def call(self, script: str, *, caller: str = "+15550100",
                    timeout_s: float = 60) -> list[Line]:
-        return await place_call(self.endpoints, parse_script(script), caller_number=caller,
-                                timeout_s=timeout_s)
+        journey = await place_call(self.endpoints, parse_script(script), caller_number=caller,
+                                   timeout_s=timeout_s, on_line=self._remember)
+        return journey
+
+    def _remember(self, line: Line) -> None:
+        self.call_ids.add(str(line["call_id"]))
+        if line["type"] == "call_start":
+            self.correlation_ids.add(str(line["correlation_id"]))
 
     async def settle(self, timeout_s: float = 30) -> None:
         """Wait until no call task and no after-call work is left in the service."""
@@ -76,14 +85,12 @@ HotlineFactory = Callable[..., AbstractAsyncContextManager[Hotline]]
 @pytest.fixture
 async def hotline(ari: AriRest, tmp_path: Path) -> AsyncIterator[HotlineFactory]:
     """Start the service with the given agents; afterwards prove nothing was left behind."""
-    channels_before = {c.id for c in await ari.list_channels()}
-    bridges_before = {b.id for b in await ari.list_bridges()}
     started: list[Hotline] = []
 
     @asynccontextmanager
     async def start(agents: list[dict[str, Any]], queues: list[dict[str, Any]] | None = None,
-                    ) -> AsyncIterator[Hotline]:
-        config = _write_config(tmp_path, agents, queues or DEFAULT_QUEUES)
+                    database_url: str | None = None) -> AsyncIterator[Hotline]:
+        config = _write_config(tmp_path, agents, queues or DEFAULT_QUEUES, database_url)
         settings, flow = load_all(config)
         async with running(settings, flow) as service:
             hotline = Hotline(service, settings, Endpoints(
@@ -98,15 +105,20 @@ async def hotline(ari: AriRest, tmp_path: Path) -> AsyncIterator[HotlineFactory]
         assert not hotline.service.busy(), "service still has call tasks after the test"
         assert hotline.service.router is not None
         assert hotline.service.router.owned_subjects() == 0, "event routes left behind"
-    await _assert_asterisk_clean(ari, channels_before, bridges_before)
+        await _assert_asterisk_clean(ari, hotline)
 
 
-async def _assert_asterisk_clean(ari: AriRest, channels_before: set[str],
-                                 bridges_before: set[str]) -> None:
+async def _assert_asterisk_clean(ari: AriRest, hotline: Hotline) -> None:
+    """No channel or bridge of this test's calls is left (other suites may share Asterisk)."""
+    def ours(object_id: str, correlation: str | None = None) -> bool:
+        return correlation in hotline.correlation_ids or any(
+            object_id.startswith(call_id) for call_id in hotline.call_ids)
+
     # Hangups travel through Asterisk asynchronously: allow a moment for the last ones.
     for _ in range(50):
-        channels = [c for c in await ari.list_channels() if c.id not in channels_before]
-        bridges = [b for b in await ari.list_bridges() if b.id not in bridges_before]
+        channels = [c for c in await ari.list_channels()
+                    if ours(c.id, c.channelvars.get(CORRELATION_ID_VAR))]
+        bridges = [b for b in await ari.list_bridges() if ours(b.id)]
         if not channels and not bridges:
             return
         await asyncio.sleep(0.1)
@@ -114,12 +126,12 @@ async def _assert_asterisk_clean(ari: AriRest, channels_before: set[str],
                          f"bridges {[b.id for b in bridges]}")
 
 
-def _write_config(tmp: Path, agents: list[dict[str, Any]],
-                  queues: list[dict[str, Any]]) -> Path:
+def _write_config(tmp: Path, agents: list[dict[str, Any]], queues: list[dict[str, Any]],
+                  database_url: str | None = None) -> Path:
     config = {
         # An app of its own, so suites running side by side never see each other's calls.
         "asterisk": {"app": f"hotline-test-{uuid.uuid4().hex[:8]}"},
-        "database_url": f"sqlite+aiosqlite:///{tmp / 'hotline.sqlite3'}",
+        "database_url": database_url or f"sqlite+aiosqlite:///{tmp / 'hotline.sqlite3'}",
         "http": {"host": "127.0.0.1", "port": 0},
         "flow": str(ROOT / "ivr/flows/hotline.yaml"),
         "prompts": {"cache_dir": str(ROOTFS / "var/lib/asterisk/sounds/hotline"),

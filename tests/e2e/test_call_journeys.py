@@ -6,6 +6,9 @@ import asyncio
 import hashlib
 from pathlib import Path
 
+import pytest
+
+from tests.db_fixtures import BACKENDS, postgres_skip_reason, temporary_database
 from tests.e2e.conftest import HotlineFactory, agent, first, index_of, types
 
 QUICK_AGENT = "Local/1*3@sim-agents"  # rings 1 s, talks 3 s, hangs up
@@ -34,9 +37,13 @@ async def test_keypad_choice_reaches_agent_is_recorded_and_surveyed(
     assert first(journey, "hangup")["outcome"] == "answered"
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_recording_and_survey_are_stored_with_call_agent_and_queue(
-        hotline: HotlineFactory, tmp_path: Path) -> None:
-    async with hotline([agent("alice", QUICK_AGENT)]) as line:
+        hotline: HotlineFactory, tmp_path: Path, backend: str) -> None:
+    if backend == "postgresql" and (reason := await postgres_skip_reason()):
+        pytest.skip(reason)
+    async with temporary_database(backend, tmp_path) as url, hotline(
+            [agent("alice", QUICK_AGENT)], database_url=url) as line:
         journey = await line.call(
             "wait_for:prompt@main_menu press:2 wait_for:prompt@survey press:3")
         await line.settle()
