@@ -96,6 +96,7 @@ def _call(args: argparse.Namespace) -> int:
 
     script = parse_script(args.script)
     settings = load_settings(args.config)
+    configure_logging("warning")  # stdout carries only the journey's JSON lines
     asyncio.run(place_call(endpoints_for(settings, args.service), script,
                            caller_number=args.caller, timeout_s=args.timeout,
                            on_line=_print_line))
