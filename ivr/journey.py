@@ -21,6 +21,14 @@ class JourneyType(StrEnum):
     AGENT_NO_ANSWER = "agent_no_answer"
     AGENT_ANSWER = "agent_answer"
     AGENT_HANGUP = "agent_hangup"
+    QUEUE_POSITION = "queue_position"  # an announcement of position and estimated wait
+    ROUTING = "routing"  # a routing notice: plan step opened, priority changed, overflow
+    TRANSFER = "transfer"  # an agent sent the caller on, with notes
+    SPEECH = "speech"  # what the recognizer heard
+    INTENT = "intent"  # what the caller wants, with confidence
+    CONFIRM = "confirm"
+    KNOWLEDGE = "knowledge"  # a self-service answer looked up / played / judged
+    SELF_SERVICE = "self_service"  # the call was solved without an agent
     RECORDING = "recording"
     SURVEY = "survey"
     ERROR = "error"
