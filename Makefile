@@ -4,7 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: demo test deps venv asterisk-build lint typecheck unit bench stop clean
+EVAL_SET ?= ivr/speech/eval_set.tsv
+
+.PHONY: demo test deps venv asterisk-build lint typecheck unit bench eval stop clean
 
 demo: deps venv asterisk-build
 	scripts/with-asterisk $(PY) -m ari_app demo
@@ -36,6 +38,13 @@ typecheck: venv
 
 unit: venv
 	$(PY) -m pytest tests/unit
+
+# Figures, not tests: speed and accuracy printed against baselines measured in the same run.
+bench: venv
+	$(PY) benchmarks/bench_routing.py
+
+eval: deps venv asterisk-build
+	scripts/with-asterisk $(PY) -m ivr.speech.evaluate --set $(EVAL_SET)
 
 stop:
 	scripts/dev-asterisk stop
