@@ -12,6 +12,7 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
+import ari_app.db.tables_routing  # noqa: F401  (registers its tables on Base.metadata)
 from ari_app.db.tables import Base, UtcDateTime
 
 

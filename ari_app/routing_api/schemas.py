@@ -1,0 +1,192 @@
+"""Request and response bodies of the supervisor API, as pydantic models (and so OpenAPI).
+
+Request models mirror `routing.config`'s dataclasses field by field; a validated body is
+dumped without the fields the client left out and read with `routing.serialize.decode`, so
+the dataclasses' own defaults apply. Cross-resource rules (unknown skill, plan order) are
+`RoutingConfig.validate()` and the plan linter's job, reported as 422.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from routing.config import (
+    CATCH_ALL,
+    MAX_PROFICIENCY,
+    MIN_PROFICIENCY,
+    Agent,
+    ExitKind,
+    Queue,
+    StrategyName,
+    Vip,
+)
+
+Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Proficiency = Annotated[int, Field(ge=MIN_PROFICIENCY, le=MAX_PROFICIENCY)]
+Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+def _default(cls: type, name: str) -> Any:
+    """The dataclass field's default, so the documentation says what leaving it out means."""
+    field = next(f for f in dataclasses.fields(cls) if f.name == name)
+    return field.default
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class SkillBody(Body):
+    skill_id: Id
+    name: Name
+
+
+class AgentSkillBody(Body):
+    skill_id: Id
+    proficiency: Proficiency
+
+
+class AgentBody(Body):
+    agent_id: Id
+    name: Name
+    endpoint: str = Field(pattern=r"^[A-Za-z]+/.+", max_length=255,
+                          description="what is dialled, e.g. PJSIP/1001")
+    tier: int = Field(default=_default(Agent, "tier"), ge=1,
+                      description="1 front line, 2 specialist, 3 expert; more allowed")
+    skills: tuple[AgentSkillBody, ...] = ()
+    max_no_answer: int = Field(default=_default(Agent, "max_no_answer"), ge=0,
+                               description="auto-pause after N consecutive no-answers; 0 never")
+
+
+class SkillRequirementBody(Body):
+    skill_id: Id
+    min_proficiency: Proficiency = MIN_PROFICIENCY
+
+
+class PlanStepBody(Body):
+    name: Name
+    after_s: Seconds = Field(description="opens this long after the call entered the queue")
+    tiers: tuple[Annotated[int, Field(ge=1)], ...] = Field(default=(), description="empty: any")
+    skills: tuple[SkillRequirementBody, ...] = Field(
+        default=(), description="in addition to the queue's required skills")
+    agents: tuple[Id, ...] = Field(default=(), description="when set, only these agents")
+    priority_delta: int = 0
+    overflow_to: Id | None = Field(default=None, description="move the call, keeping its age")
+    skip_if_empty: bool = False
+
+
+class QueueExitBody(Body):
+    kind: ExitKind
+    target_queue: Id | None = None
+    message: str | None = Field(default=None, max_length=2000)
+
+
+class QueueBody(Body):
+    queue_id: Id
+    name: Name
+    required_skills: tuple[SkillRequirementBody, ...] = ()
+    strategy: StrategyName = _default(Queue, "strategy")
+    ring_timeout_s: Positive = _default(Queue, "ring_timeout_s")
+    wrapup_s: Seconds = _default(Queue, "wrapup_s")
+    max_wait_s: Positive | None = None
+    exit: QueueExitBody | None = None
+    plan: tuple[PlanStepBody, ...] = Field(
+        default=(PlanStepBody(name=CATCH_ALL.name, after_s=CATCH_ALL.after_s),),
+        description="ordered steps, at least one; each widens the pool from its after_s")
+    announce_every_s: Positive | None = _default(Queue, "announce_every_s")
+    resume_window_s: Seconds = _default(Queue, "resume_window_s")
+    aging_cap_s: Positive | None = None
+
+
+class VipBody(Body):
+    caller_number: str = Field(min_length=1, max_length=64, pattern=r"^\+?[0-9]+$")
+    priority: int
+    dedicated_agent: Id | None = None
+    dedicated_wait_s: Seconds = _default(Vip, "dedicated_wait_s")
+
+
+class ReasonBody(Body):
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class PauseBody(Body):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class RestoreBody(Body):
+    comment: str = Field(default="", max_length=2000)
+
+
+# ---------------------------------------------------------------- responses
+
+
+class ProblemOut(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(description="invalid, rejected, unauthorized, forbidden, not_found, "
+                                   "conflict, version_conflict, apply_failed, unavailable")
+    message: str
+    problems: list[ProblemOut] = []
+
+
+class ChangeOut(BaseModel):
+    version: int = Field(description="the version this change created (now in force)")
+    resource: dict[str, Any] | None = Field(description="the resource after the change")
+    warnings: list[ProblemOut] = Field(description="plan linter warnings of the new version")
+
+
+class ConfigOut(BaseModel):
+    version: int = Field(description="0: nothing saved yet, the startup configuration")
+    config: dict[str, Any] = Field(description="skills, agents, queues, vips")
+
+
+class VersionOut(BaseModel):
+    version: int
+    created_at: datetime
+    created_by: str
+    comment: str
+    restored_from: int | None
+
+
+class VersionDetailOut(VersionOut):
+    config: dict[str, Any]
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    role: str
+    action: Literal["create", "update", "delete", "restore", "login", "logout", "pause",
+                    "resume"]  # fmt: skip
+    path: str
+    before: Any
+    after: Any
+    version: int | None
+
+
+class FindingOut(BaseModel):
+    severity: Literal["error", "warning"]
+    field: str
+    message: str
+
+
+class LintOut(BaseModel):
+    queue_id: str
+    version: int
+    findings: list[FindingOut]
+
+
+class CommandOut(BaseModel):
+    agent_id: str
+    command: Literal["login", "logout", "pause", "resume"]
+    reason: str | None
