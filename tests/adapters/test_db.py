@@ -26,7 +26,8 @@ from ivr.journey import JourneyEvent, JourneyType
 from recordings.model import RecordingMeta, SurveyAnswer
 from tests.db_fixtures import postgres_skip_reason, temporary_database
 
-TABLES = {"calls", "call_events", "agents", "recordings", "survey_answers"}
+TABLES = {"calls", "call_events", "agents", "recordings", "survey_answers",
+          "routing_config_versions", "routing_audit"}
 # Not UTC on purpose: the stores must keep the instant and hand back UTC.
 T0 = datetime(2026, 11, 22, 9, 0, 0, 250_000, tzinfo=timezone(timedelta(hours=1)))
 
@@ -92,12 +93,12 @@ async def test_migrations_build_the_schema_from_empty_and_run_twice(empty_url: s
             tables = set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
         assert tables == TABLES | {"alembic_version"}
         await upgrade_to_head(db.engine)
-        assert await current_revision(db.engine) == head_revision() == "0001"
+        assert await current_revision(db.engine) == head_revision() is not None
     finally:
         await db.close()
     again = await open_database(empty_url)
     try:
-        assert await current_revision(again.engine) == "0001"
+        assert await current_revision(again.engine) == head_revision()
     finally:
         await again.close()
 
@@ -116,7 +117,7 @@ async def test_command_line_migrates_and_checks(empty_url: str) -> None:
             timeout=120,
         )
         assert done.returncode == 0, done.stderr
-        assert "at revision 0001" in done.stdout
+        assert f"at revision {head_revision()}" in done.stdout
 
 
 # --- stores -------------------------------------------------------------------------------
