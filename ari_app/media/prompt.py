@@ -1,0 +1,82 @@
+"""Play without waiting: start a prompt, get a handle that can be awaited or stopped.
+
+``AriCallChannel.play`` waits for the prompt to end. Listening during a prompt (barge-in)
+needs the prompt running while we read the caller's audio, and a way to stop it the moment
+speech starts: `start_playback` returns that handle. `StartPromptMixin` adds
+``start_prompt(text)`` (rendered like ``play``) to AriCallChannel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ari_app.ari.events import AriEvent, PlaybackFinished
+from ari_app.ari.rest import AriRest
+from ari_app.context import CallContext
+from ari_app.media.caller_audio import EventWaiter
+from ari_app.quiet import gone_ok
+
+STOP_TIMEOUT_S = 2.0
+
+
+@dataclass
+class PlayingPrompt:
+    """A playback under way. `finished` resolves with its PlaybackFinished (state `done`, or
+    `failed` when it was stopped, the file is missing or the channel went away)."""
+
+    ari: AriRest
+    playback_id: str
+    finished: asyncio.Future[AriEvent]
+    stopped: bool = False
+
+    def done(self) -> bool:
+        return self.finished.done()
+
+    async def stop(self) -> None:
+        """Stop it (DELETE /playbacks/{id}) unless it already ended; does not wait for
+        PlaybackFinished (await `finished` for that)."""
+        if self.finished.done() or self.stopped:
+            return
+        self.stopped = True
+        async with asyncio.timeout(STOP_TIMEOUT_S):
+            await gone_ok(self.ari.stop_playback(self.playback_id), "playback")
+
+    async def wait(self, timeout_s: float) -> AriEvent:
+        async with asyncio.timeout(timeout_s):
+            return await asyncio.shield(self.finished)
+
+
+async def start_playback(ari: AriRest, channel_id: str, media: Sequence[str], *,
+                         events: EventWaiter, bind: Callable[[str], None] = lambda _: None,
+                         unbind: Callable[[str], None] = lambda _: None,
+                         playback_id: str | None = None) -> PlayingPrompt:
+    """Queue `media` on the channel and return as soon as Asterisk accepted it."""
+    playback_id = playback_id or str(uuid.uuid4())
+    bind(playback_id)
+    finished = events.expect(
+        lambda e: isinstance(e, PlaybackFinished) and e.playback_id == playback_id)
+    finished.add_done_callback(lambda _: unbind(playback_id))
+    try:
+        await ari.play(channel_id, media, playback_id)
+    except BaseException:
+        finished.cancel()
+        raise
+    return PlayingPrompt(ari, playback_id, finished)
+
+
+class StartPromptMixin:
+    """For AriCallChannel (which sets `_call` and `_voice`)."""
+
+    _call: CallContext
+    _voice: str | None
+
+    async def start_prompt(self, text: str) -> PlayingPrompt:
+        parts = self._call.parts
+        wav = await parts.renderer.render(text, voice=self._voice)
+        media = f"sound:{parts.prompts.asterisk_dir.rstrip('/')}/{wav.stem}"
+        return await start_playback(parts.ari, self._call.channel_id, [media],
+                                    events=self._call.mailbox, bind=self._call.bind,
+                                    unbind=self._call.unbind)  # fmt: skip
