@@ -26,6 +26,8 @@ from ari_app.channel_vars import (
 )
 from ari_app.quiet import gone_ok
 from ari_app.simulator_script import Action
+from ari_app.simulator_speech import SpeechPlaybackError, say, sim_renderer
+from ivr.tts import PromptRenderer
 
 Line = dict[str, object]
 
@@ -104,6 +106,8 @@ async def _perform(action: Action, caller: _CallerLeg, journey: _Journey,
         await asyncio.sleep(action.seconds)
     elif action.verb == "press":
         await caller.press(action.arg)
+    elif action.verb == "say":
+        await caller.say(action.text)
     elif action.verb == "wait_for":
         await journey.wait_for(action, limit_s)
     elif action.verb == "hangup":
@@ -138,6 +142,7 @@ class _CallerLeg:
         self.answered = asyncio.Event()
         self.ended = asyncio.Event()
         self._events: asyncio.Task[None] | None = None
+        self._voice: tuple[PromptRenderer, str] | None = None
 
     async def dial(self, correlation: str, caller_number: str) -> None:
         connected = asyncio.Event()
@@ -167,6 +172,17 @@ class _CallerLeg:
             await self.answered.wait()
         if not self.ended.is_set():
             await self._ari.send_dtmf(self.channel_id, digits, between_ms=150, duration_ms=100)
+
+    async def say(self, text: str) -> None:
+        async with asyncio.timeout(30):
+            await self.answered.wait()
+        if self._voice is None:
+            self._voice = sim_renderer()
+        renderer, asterisk_dir = self._voice
+        try:
+            await say(self._ari, self.channel_id, text, renderer, asterisk_dir)
+        except SpeechPlaybackError as exc:
+            raise SimulationError(f"could not say {text!r}: {exc}") from None
 
     async def hang_up(self) -> None:
         await gone_ok(self._ari.hangup(self.channel_id), "simulated caller")

@@ -4,6 +4,7 @@
 - ``wait:N`` / ``silence:N``: do nothing for N seconds
 - ``press:DIGITS``: send keypad digits (RFC 4733 through the Local channel)
 - ``wait_for:TYPE`` or ``wait_for:TYPE@NODE``: until the service journals such an event
+- ``say:TEXT``: speak TEXT (synthesized; write spaces as underscores: ``say:check_my_claim``)
 - ``hangup``: the caller hangs up
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-ACTIONS = ("wait", "silence", "press", "wait_for", "hangup")
+ACTIONS = ("wait", "silence", "press", "say", "wait_for", "hangup")
 _DIGITS = re.compile(r"^[0-9*#]+$")
 
 
@@ -24,6 +25,10 @@ class ScriptError(ValueError):
 class Action:
     verb: str
     arg: str = ""
+
+    @property
+    def text(self) -> str:
+        return self.arg.replace("_", " ").strip()
 
     @property
     def seconds(self) -> float:
@@ -57,6 +62,8 @@ def _checked(action: Action, position: int, word: str) -> Action:
         raise ScriptError(f"{where}: needs digits 0-9, * or #")
     elif action.verb == "wait_for" and not action.arg:
         raise ScriptError(f"{where}: needs an event type, e.g. wait_for:agent_answer")
+    elif action.verb == "say" and not action.text:
+        raise ScriptError(f"{where}: needs words, e.g. say:check_my_claim")
     elif action.verb == "hangup" and action.arg:
         raise ScriptError(f"{where}: takes no argument")
     return action

@@ -17,7 +17,7 @@ import wave
 from pathlib import Path
 
 from ari_app.ari.errors import AriNotFound
-from ari_app.ari.rest import AriRest, Route
+from ari_app.ari.rest import GET_PLAYBACK, AriRest
 from ari_app.quiet import gone_ok
 from ivr.tts import PromptRenderer
 
@@ -28,7 +28,6 @@ START_TIMEOUT_S = 10.0  # waiting behind other media queued on the caller's chan
 END_SLACK_S = 5.0
 
 # Not in ari_app.ari.rest (yet): declared here, used only through AriRest._call.
-GET_PLAYBACK = Route("GET", "/playbacks/{playbackId}")
 
 
 class SpeechPlaybackError(Exception):

@@ -77,12 +77,18 @@ RECORD_BRIDGE = _route("POST", "/bridges/{bridgeId}/record", _RECORD_QUERY)
 GET_LIVE_RECORDING = _route("GET", "/recordings/live/{recordingName}")
 STOP_RECORDING = _route("POST", "/recordings/live/{recordingName}/stop")
 DELETE_STORED_RECORDING = _route("DELETE", "/recordings/stored/{recordingName}")
+GET_PLAYBACK = _route("GET", "/playbacks/{playbackId}")
+EXTERNAL_MEDIA = _route(
+    "POST", "/channels/externalMedia",
+    "channelId app external_host encapsulation transport connection_type format direction",
+    "variables")
 
 ROUTES: tuple[Route, ...] = (
     ASTERISK_INFO, LIST_APPLICATIONS, LIST_CHANNELS, ORIGINATE, GET_CHANNEL, HANGUP, ANSWER,
     RING, PLAY, STOP_PLAYBACK, START_MOH, STOP_MOH, SEND_DTMF, GET_VARIABLE, SET_VARIABLE,
     CONTINUE, RECORD_CHANNEL, SNOOP, LIST_BRIDGES, CREATE_BRIDGE, DESTROY_BRIDGE, ADD_CHANNEL,
     REMOVE_CHANNEL, RECORD_BRIDGE, GET_LIVE_RECORDING, STOP_RECORDING, DELETE_STORED_RECORDING,
+    GET_PLAYBACK, EXTERNAL_MEDIA,
 )  # fmt: skip
 
 QueryValue = str | int | bool | Sequence[str] | None

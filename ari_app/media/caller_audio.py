@@ -48,7 +48,7 @@ import structlog
 
 from ari_app.ari.errors import AriError
 from ari_app.ari.events import AriEvent, StasisEnd, StasisStart, parse_channel
-from ari_app.ari.rest import AriRest, Route
+from ari_app.ari.rest import EXTERNAL_MEDIA, AriRest
 from ari_app.context import CallContext
 from ari_app.quiet import gone_ok
 
@@ -62,12 +62,6 @@ SETUP_TIMEOUT_S = 5.0
 STALL_TIMEOUT_S = 2.0
 
 # Not in ari_app.ari.rest (yet): declared here, used only through AriRest._call.
-EXTERNAL_MEDIA = Route(
-    "POST", "/channels/externalMedia",
-    frozenset({"channelId", "app", "external_host", "encapsulation", "transport",
-               "connection_type", "format", "direction"}),
-    frozenset({"variables"}),
-)  # fmt: skip
 CONNECTION_ID_VAR = "MEDIA_WEBSOCKET_CONNECTION_ID"
 
 

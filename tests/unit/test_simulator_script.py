@@ -25,3 +25,13 @@ def test_wait_for_matches_type_and_optional_node() -> None:
 def test_bad_scripts_name_the_action(text: str, message: str) -> None:
     with pytest.raises(ScriptError, match=message):
         parse_script(text)
+
+
+def test_say_turns_underscores_into_spaces() -> None:
+    (action,) = parse_script("say:I_want_to_check_my_claim")
+    assert action.verb == "say" and action.text == "I want to check my claim"
+
+
+def test_say_needs_words() -> None:
+    with pytest.raises(ScriptError, match="needs words"):
+        parse_script("say:_")
