@@ -7,12 +7,26 @@ Pure values only. Flows are built by `ivr.validate` from a parsed YAML mapping (
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import ClassVar
+
+from ivr.intents import DEFAULT_HIGH, DEFAULT_LOW, IntentSpec
 
 DEFAULT_LANGUAGE = "en"
 DEFAULT_VOICE = "en-us"
+# The espeak-ng voices that speak each flow language; the first is the default.
+LANGUAGE_VOICES: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "en": ("en-us", "en", "en-gb"),
+    "zh": ("cmn", "cmn-latn-pinyin"),
+})
+DEFAULT_INTENTS_FILE = "intents.yaml"  # beside the flow file
+DEFAULT_CONFIRM = "You want {label}, right?"
+DEFAULT_CHOOSE = "Is it about {a}, or about {b}? Press 1 for the first, 2 for the second."
+DEFAULT_END_SILENCE = 0.7
+DEFAULT_QUESTION_END_SILENCE = 1.0  # callers pause inside a question more than in a menu
+DEFAULT_MAX_SPEECH = 15.0
 # Gather defaults from the research consensus (research/ivr.md §2.4): 5 s for the first key,
 # 3 s between keys, three failures (no-input and no-match share one counter) before an agent.
 DEFAULT_TIMEOUT = 5.0
@@ -26,6 +40,14 @@ class NodeKind(StrEnum):
     MENU = "menu"
     QUEUE = "queue"
     HANGUP = "hangup"
+    SELF_SERVICE = "self_service"
+
+
+class AfterContained(StrEnum):
+    """Where a caller whose question self-service answered goes."""
+
+    HANGUP = "hangup"
+    SURVEY = "survey"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +80,19 @@ class MenuNode:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     timeout: float = DEFAULT_TIMEOUT
     inter_digit_timeout: float = DEFAULT_INTER_DIGIT_TIMEOUT
+    # Speech (used when the call can listen): spoken intents lead to nodes like keys do.
+    # Confidence >= act_above acts, >= confirm_below asks `confirm`, lower is a failure.
+    speech: bool = False
+    intents: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    act_above: float = DEFAULT_HIGH
+    confirm_below: float = DEFAULT_LOW
+    confirm: str = DEFAULT_CONFIRM
+    keypad_say: str | None = None  # the keypad-only menu offered before the last attempt
+    end_silence: float = DEFAULT_END_SILENCE
+    max_speech: float = DEFAULT_MAX_SPEECH
 
     def targets(self) -> tuple[str, ...]:
-        return (*self.options.values(), self.on_failure)
+        return (*self.options.values(), *self.intents.values(), self.on_failure)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +114,40 @@ class HangupNode:
     say: str | None = None
 
 
-Node = PromptNode | MenuNode | QueueNode | HangupNode
+@dataclass(frozen=True, slots=True)
+class SelfServiceNode:
+    """Asks for a question, answers it from the knowledge source, asks whether it helped.
+
+    Helped: the call is contained (then `on_contained`). Not helped, no answer, or the source
+    down or slow: the caller goes to `on_failure`, a queue node.
+    """
+
+    kind: ClassVar[NodeKind] = NodeKind.SELF_SERVICE
+    id: str
+    say: str
+    one_moment: str
+    helped: str
+    on_failure: str
+    on_contained: AfterContained = AfterContained.SURVEY
+    language: str | None = None  # the question's language; None: the flow's
+    choose: str = DEFAULT_CHOOSE
+    timeout: float = DEFAULT_TIMEOUT
+    end_silence: float = DEFAULT_QUESTION_END_SILENCE
+    max_speech: float = DEFAULT_MAX_SPEECH
+
+
+Node = PromptNode | MenuNode | QueueNode | HangupNode | SelfServiceNode
+
+
+@dataclass(frozen=True, slots=True)
+class IntentCatalog:
+    """The intents a flow's menus may name (from its intents file), with spoken labels."""
+
+    specs: Mapping[str, IntentSpec] = field(default_factory=lambda: MappingProxyType({}))
+    labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def label(self, name: str) -> str:
+        return self.labels.get(name) or name.replace("_", " ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +176,7 @@ class Flow:
     language: str = DEFAULT_LANGUAGE
     voice: str = DEFAULT_VOICE
     fallback: str | None = None
+    intents: IntentCatalog = field(default_factory=IntentCatalog)
 
 
 def node_targets(node: Node) -> tuple[str, ...]:
@@ -119,6 +185,8 @@ def node_targets(node: Node) -> tuple[str, ...]:
         return (node.next,)
     if isinstance(node, MenuNode):
         return node.targets()
+    if isinstance(node, SelfServiceNode):
+        return (node.on_failure,)
     return ()
 
 
@@ -168,6 +236,12 @@ def flow_texts(flow: Flow) -> list[str]:
         if isinstance(node, MenuNode):
             texts.extend(node.no_input)
             texts.extend(node.no_match)
+            if node.speech:
+                texts.extend(t for t in (node.keypad_say,) if t)
+                texts.extend(node.confirm.format(label=flow.intents.label(name))
+                             for name in node.intents)
+        if isinstance(node, SelfServiceNode):
+            texts.extend((node.one_moment, node.helped))
     survey = flow.survey
     texts.extend((survey.say, survey.reprompt, survey.thanks, survey.unanswered))
     return list(dict.fromkeys(texts))

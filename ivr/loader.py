@@ -7,8 +7,9 @@ from pathlib import Path
 
 import yaml
 
-from ivr.flow import Flow
-from ivr.validate import FlowError, KeyPath, Problem, validate_flow
+from ivr.flow import DEFAULT_INTENTS_FILE, Flow, IntentCatalog
+from ivr.validate import FlowError, KeyPath, Problem, Report, validate_flow
+from ivr.validate_speech import intents_path, parse_catalog, uses_intents
 
 __all__ = ["HOTLINE_FLOW", "FlowError", "load_flow"]
 
@@ -21,11 +22,32 @@ def load_flow(path: Path, *, known_queues: Collection[str] | None = None) -> Flo
     `known_queues`, when given, are the queue ids of the service configuration: a queue node
     naming any other queue is an error (a typo there would strand callers at run time).
     """
+    data, lines, duplicates = _read(path, "flow")
+    catalog = None
+    if uses_intents(data):
+        catalog = load_intents(Path(intents_path(data, str(path), DEFAULT_INTENTS_FILE)))
+    return validate_flow(data, str(path), known_queues=known_queues, lines=lines,
+                         problems=duplicates, catalog=catalog)
+
+
+def load_intents(path: Path) -> IntentCatalog:
+    """Read an intents file (see ivr/flows/intents.yaml); raise `FlowError` naming it."""
+    data, lines, duplicates = _read(path, "intents")
+    report = Report(lines)
+    catalog = parse_catalog(data, report)
+    found = [*duplicates, *(Problem(line, text) for line, text in report.problems)]
+    if found:
+        raise FlowError(str(path), found)
+    return catalog
+
+
+def _read(path: Path, what: str) -> tuple[object, dict[KeyPath, int], list[Problem]]:
+    """The parsed YAML document, the line of every key, and duplicate-key problems."""
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise FlowError(source, [Problem(0, f"cannot read the flow file: {exc}")]) from exc
+        raise FlowError(source, [Problem(0, f"cannot read the {what} file: {exc}")]) from exc
     loader = yaml.SafeLoader(text)
     try:
         # Compose once, keep the node tree for line numbers, then build plain Python values.
@@ -42,8 +64,7 @@ def load_flow(path: Path, *, known_queues: Collection[str] | None = None) -> Flo
     duplicates: list[Problem] = []
     if root is not None:
         _index_keys(root, (), lines, duplicates)
-    return validate_flow(data, source, known_queues=known_queues, lines=lines,
-                         problems=duplicates)
+    return data, lines, duplicates
 
 
 def _index_keys(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int],

@@ -1,7 +1,9 @@
 """Walk a flow over a `CallChannel`: prompts, menus with escalating reprompts, the hand-off.
 
-`run_flow` returns where the caller goes next (`ToQueue` or `HangUp`); the call engine acts on
-it. Hangup is cancellation and simply propagates out of the awaits here.
+`run_flow` returns where the caller goes next (`ToQueue`, `HangUp` or `Contained`); the call
+engine acts on it. Hangup is cancellation and simply propagates out of the awaits here. With
+a `SpeechChannel` and a `Listener`, speech menus listen and self-service nodes answer from
+the knowledge source; without them the flow is the keypad flow it always was.
 """
 
 from __future__ import annotations
@@ -10,13 +12,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ivr.flow import Flow, HangupNode, MenuNode, PromptNode, QueueNode
+from ivr.flow import Flow, HangupNode, MenuNode, PromptNode, QueueNode, SelfServiceNode
+from ivr.gather import say
 from ivr.journey import JourneyType
-from ivr.ports import CallChannel, Journal
+from ivr.outcomes import Contained, FlowOutcome, HangUp, ToQueue
+from ivr.ports import CallChannel, Journal, Listener, SpeechChannel
+from ivr.self_service import SelfServiceCall, run_self_service
+from ivr.speech_menu import SpokenChoice, run_speech_menu
+from knowledge_client.port import KnowledgeSource
 
 __all__ = [
-    "MAX_NODE_VISITS", "FlowOutcome", "HangUp", "MenuChosen", "MenuFailed", "Reason", "ToQueue",
-    "run_flow", "run_menu", "say",
+    "MAX_NODE_VISITS", "Contained", "FlowOutcome", "HangUp", "MenuChosen", "MenuFailed",
+    "Reason", "ToQueue", "run_flow", "run_menu", "say",
 ]
 
 # Enough for any caller navigating menus by hand; only a flow that cycles gets this far.
@@ -31,22 +38,11 @@ class Reason(StrEnum):
     MAX_ATTEMPTS = "max_attempts"  # a menu's on_failure after too many no-input/no-match
     LOOP_GUARD = "loop_guard"  # MAX_NODE_VISITS exceeded
     BROKEN_FLOW = "broken_flow"  # a target node does not exist (flow built without validation)
-
-
-@dataclass(frozen=True, slots=True)
-class ToQueue:
-    queue_id: str
-    node: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class HangUp:
-    node: str
-    reason: str
-
-
-FlowOutcome = ToQueue | HangUp
+    INTENT = "intent"  # the caller said what they want, leading here
+    ZERO_OUT = "zero_out"  # "0" or "agent" at a speech menu
+    NO_SELF_SERVICE = "no_self_service"  # a self-service node on a call that cannot do it
+    # A self-service node's hand-off to its agent queue gives its own reason: not_helped,
+    # no_answer, knowledge_unavailable, no_question, zero_out.
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,18 +54,6 @@ class MenuChosen:
 @dataclass(frozen=True, slots=True)
 class MenuFailed:
     attempts: int
-
-
-async def say(channel: CallChannel, journal: Journal, node: str, texts: Sequence[str], *,
-              interruptible: bool = True) -> str | None:
-    """Play texts in order, journaling each; stop at the first key (left for collect_digits)."""
-    for text in texts:
-        # Journaled before playing so a hangup mid-prompt still shows what the caller heard.
-        journal.record(JourneyType.PROMPT, node=node, text=text)
-        digit = await channel.play(text, interruptible=interruptible)
-        if digit is not None:
-            return digit
-    return None
 
 
 async def run_menu(node: MenuNode, channel: CallChannel, journal: Journal, *,
@@ -114,15 +98,65 @@ def _escalation(texts: Sequence[str], failures: int) -> tuple[str, ...]:
     return (texts[min(failures, len(texts)) - 1],) if texts else ()
 
 
-async def run_flow(flow: Flow, channel: CallChannel, journal: Journal) -> FlowOutcome:
-    """Play the flow from `flow.start` until a queue or hangup node.
+@dataclass
+class _Walk:
+    """One walk through a flow; `speech` only when the call can listen."""
+
+    flow: Flow
+    channel: CallChannel
+    journal: Journal
+    speech: tuple[SpeechChannel, Listener] | None
+    knowledge: KnowledgeSource | None
+    call_id: str
+    intent: str | None = None  # the last intent the caller chose (a hint for self-service)
+
+    async def menu(self, node: MenuNode, type_ahead: bool) -> tuple[str, str]:
+        """(next node id, reason)."""
+        if node.speech and self.speech is not None:
+            channel, listener = self.speech
+            spoken = await run_speech_menu(node, channel, listener, self.journal,
+                                           self.flow.intents, type_ahead=type_ahead)
+            if isinstance(spoken, SpokenChoice):
+                self.intent = spoken.intent or self.intent
+                reason = Reason.ZERO_OUT if spoken.zero_out else \
+                    Reason.INTENT if spoken.intent else Reason.MENU_CHOICE
+                return spoken.target, reason
+            return node.on_failure, Reason.MAX_ATTEMPTS
+        result = await run_menu(node, self.channel, self.journal, type_ahead=type_ahead)
+        if isinstance(result, MenuChosen):
+            return result.target, Reason.MENU_CHOICE
+        return node.on_failure, Reason.MAX_ATTEMPTS
+
+    async def self_service(self, node: SelfServiceNode) -> Contained | tuple[str, str]:
+        target = self.flow.nodes.get(node.on_failure)
+        if self.speech is None or self.knowledge is None or not isinstance(target, QueueNode):
+            self.journal.record(JourneyType.ERROR, node=node.id,
+                                reason=str(Reason.NO_SELF_SERVICE))
+            return node.on_failure, Reason.NO_SELF_SERVICE
+        channel, listener = self.speech
+        call = SelfServiceCall(queue_id=target.queue, call_id=self.call_id,
+                               language=node.language or self.flow.language,
+                               intent=self.intent)
+        result = await run_self_service(node, channel, listener, self.journal, self.knowledge,
+                                        call)
+        return result if isinstance(result, Contained) else (result.node, result.reason)
+
+
+async def run_flow(flow: Flow, channel: CallChannel, journal: Journal, *,
+                   listener: Listener | None = None, knowledge: KnowledgeSource | None = None,
+                   call_id: str = "") -> FlowOutcome:
+    """Play the flow from `flow.start` until a queue, hangup or contained self-service.
 
     Plain prompts are interruptible only when a menu follows: the key then carries into the
     menu as its answer. After MAX_NODE_VISITS nodes (a flow cycling without end) the caller
     goes to `flow.fallback` (a queue node: a human) or, without one, is hung up on, with
-    reason 'loop_guard' and an ERROR journal entry.
+    reason 'loop_guard' and an ERROR journal entry. Speech menus listen only when `channel`
+    is a `SpeechChannel` and a `listener` is given; self-service also needs `knowledge`
+    (without it the caller goes straight to the node's agent queue).
     """
-    node_id, reason, type_ahead = flow.start, Reason.START, False
+    speech = (channel, listener) if listener is not None and _can_listen(channel) else None
+    walk = _Walk(flow, channel, journal, speech, knowledge, call_id)  # type: ignore[arg-type]
+    node_id, reason, type_ahead = flow.start, str(Reason.START), False
     for _ in range(MAX_NODE_VISITS):
         node = flow.nodes.get(node_id)
         if node is None:
@@ -132,15 +166,21 @@ async def run_flow(flow: Flow, channel: CallChannel, journal: Journal) -> FlowOu
             digit = await say(channel, journal, node.id, [node.say], interruptible=before_menu)
             node_id, type_ahead = node.next, digit is not None
         elif isinstance(node, MenuNode):
-            result = await run_menu(node, channel, journal, type_ahead=type_ahead)
+            node_id, reason = await walk.menu(node, type_ahead)
             type_ahead = False
-            if isinstance(result, MenuChosen):
-                node_id, reason = result.target, Reason.MENU_CHOICE
-            else:
-                node_id, reason = node.on_failure, Reason.MAX_ATTEMPTS
+        elif isinstance(node, SelfServiceNode):
+            result = await walk.self_service(node)
+            if isinstance(result, Contained):
+                return result
+            node_id, reason = result
         else:
             return await _finish(node, channel, journal, reason)
     return await _give_up(flow, channel, journal, node_id, Reason.LOOP_GUARD)
+
+
+def _can_listen(channel: CallChannel) -> bool:
+    return callable(getattr(channel, "listen", None)) and \
+        callable(getattr(channel, "start_prompt", None))
 
 
 async def _finish(node: QueueNode | HangupNode, channel: CallChannel, journal: Journal,

@@ -16,33 +16,43 @@ from types import MappingProxyType
 
 from ivr.flow import (
     DEFAULT_INTER_DIGIT_TIMEOUT,
-    DEFAULT_LANGUAGE,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_TIMEOUT,
-    DEFAULT_VOICE,
     MENU_KEYS,
     Flow,
     HangupNode,
+    IntentCatalog,
     MenuNode,
     Node,
     NodeKind,
     PromptNode,
     QueueNode,
+    SelfServiceNode,
     SurveySpec,
     prompt_cycles,
     reachable,
 )
+from ivr.validate_speech import (
+    MENU_SPEECH_KEYS,
+    SELF_SERVICE_KEYS,
+    check_self_service,
+    language_and_voice,
+    menu_speech,
+    self_service,
+)
 
 __all__ = ["FlowError", "KeyPath", "Problem", "validate_flow"]
 
-FLOW_KEYS = ("name", "language", "voice", "start", "fallback", "nodes", "survey")
+FLOW_KEYS = ("name", "language", "voice", "intents_file", "start", "fallback", "nodes",
+             "survey")
 SURVEY_KEYS = ("say", "reprompt", "thanks", "unanswered", "timeout")
 NODE_KEYS: Mapping[NodeKind, tuple[str, ...]] = {
     NodeKind.PROMPT: ("type", "say", "next"),
     NodeKind.MENU: ("type", "say", "options", "no_input", "no_match", "max_attempts", "timeout",
-                    "inter_digit_timeout", "on_failure"),
+                    "inter_digit_timeout", "on_failure", *MENU_SPEECH_KEYS),
     NodeKind.QUEUE: ("type", "queue", "say"),
     NodeKind.HANGUP: ("type", "say"),
+    NodeKind.SELF_SERVICE: SELF_SERVICE_KEYS,
 }
 
 KeyPath = tuple[str, ...]  # keys from the document root, e.g. ("nodes", "main_menu", "timeout")
@@ -151,10 +161,15 @@ class FlowError(ValueError):
 
 def validate_flow(data: object, source: str, *, known_queues: Collection[str] | None = None,
                   lines: Mapping[KeyPath, int] | None = None,
-                  problems: Iterable[Problem] = ()) -> Flow:
-    """Build the flow or raise `FlowError` listing every problem (plus the given `problems`)."""
+                  problems: Iterable[Problem] = (),
+                  catalog: IntentCatalog | None = None) -> Flow:
+    """Build the flow or raise `FlowError` listing every problem (plus the given `problems`).
+
+    `catalog` holds the intents of the flow's intents file; menu intents are checked
+    against it (the loader reads the file; without it, a menu naming intents is an error).
+    """
     report = Report(lines or {})
-    flow = _build(data, PurePath(source).stem, report, known_queues)
+    flow = _build(data, PurePath(source).stem, report, known_queues, catalog)
     found = [*problems, *(Problem(line, text) for line, text in report.problems)]
     if found or flow is None:
         raise FlowError(source, found)
@@ -162,21 +177,22 @@ def validate_flow(data: object, source: str, *, known_queues: Collection[str] | 
 
 
 def _build(data: object, default_name: str, report: Report,
-           known_queues: Collection[str] | None) -> Flow | None:
+           known_queues: Collection[str] | None, catalog: IntentCatalog | None) -> Flow | None:
     if not isinstance(data, Mapping):
         report.add((), "expected a mapping with 'start', 'nodes' and 'survey' at the top level")
         return None
     top = Fields(report, data, ())
     top.only(FLOW_KEYS)
     name = top.text("name", required=False) or default_name
-    language = top.text("language", required=False) or DEFAULT_LANGUAGE
-    voice = top.text("voice", required=False) or DEFAULT_VOICE
+    language, voice = language_and_voice(top)
+    top.text("intents_file", required=False)  # read by the loader; here only its type
     start = top.text("start")
     fallback = top.text("fallback", required=False)
     before = len(report.problems)
-    nodes, declared = _nodes(top, known_queues)
+    nodes, declared = _nodes(top, known_queues, catalog)
     if declared:
         _check_graph(report, nodes, declared, start, fallback)
+        check_self_service(report, nodes, language)
         # Only for an otherwise sound graph: a typo in one target would make every node
         # behind it "unreachable" too.
         if len(report.problems) == before and start in nodes:
@@ -185,11 +201,12 @@ def _build(data: object, default_name: str, report: Report,
     if start is None or survey is None or not nodes:
         return None
     return Flow(name=name, start=start, nodes=MappingProxyType(nodes), survey=survey,
-                language=language, voice=voice, fallback=fallback)
+                language=language, voice=voice, fallback=fallback,
+                intents=catalog or IntentCatalog())
 
 
-def _nodes(top: Fields,
-           known_queues: Collection[str] | None) -> tuple[dict[str, Node], set[str]]:
+def _nodes(top: Fields, known_queues: Collection[str] | None,
+           catalog: IntentCatalog | None) -> tuple[dict[str, Node], set[str]]:
     """The nodes of a known type (possibly with bad fields), and the ids of all declared."""
     raw = top.mapping("nodes")
     if raw is None:
@@ -205,13 +222,14 @@ def _nodes(top: Fields,
         if not isinstance(spec, Mapping):
             top.report.add(where, f"node '{node_id}': expected a mapping with a 'type'")
             continue
-        node = _node(Fields(top.report, spec, where), node_id, known_queues)
+        node = _node(Fields(top.report, spec, where), node_id, known_queues, catalog)
         if node is not None:
             nodes[node_id] = node
     return nodes, {key for key in raw if isinstance(key, str) and key}
 
 
-def _node(f: Fields, node_id: str, known_queues: Collection[str] | None) -> Node | None:
+def _node(f: Fields, node_id: str, known_queues: Collection[str] | None,
+          catalog: IntentCatalog | None) -> Node | None:
     kind = _kind(f)
     if kind is None:
         return None
@@ -221,7 +239,9 @@ def _node(f: Fields, node_id: str, known_queues: Collection[str] | None) -> Node
     if kind is NodeKind.PROMPT:
         return PromptNode(node_id, f.text("say") or "", f.text("next") or "")
     if kind is NodeKind.MENU:
-        return _menu(f, node_id)
+        return _menu(f, node_id, catalog)
+    if kind is NodeKind.SELF_SERVICE:
+        return self_service(f, node_id)
     if kind is NodeKind.QUEUE:
         queue = f.text("queue") or ""
         if queue and known_queues is not None and queue not in known_queues:
@@ -245,7 +265,7 @@ def _kind(f: Fields) -> NodeKind | None:
         return None
 
 
-def _menu(f: Fields, node_id: str) -> MenuNode:
+def _menu(f: Fields, node_id: str, catalog: IntentCatalog | None) -> MenuNode:
     say, on_failure = f.text("say") or "", f.text("on_failure") or ""
     options = _options(f)
     max_attempts = f.count("max_attempts", DEFAULT_MAX_ATTEMPTS)
@@ -257,7 +277,7 @@ def _menu(f: Fields, node_id: str) -> MenuNode:
     timeout = f.seconds("timeout", DEFAULT_TIMEOUT)
     inter_digit = f.seconds("inter_digit_timeout", DEFAULT_INTER_DIGIT_TIMEOUT)
     return MenuNode(node_id, say, options, on_failure, no_input, no_match, max_attempts,
-                    timeout, inter_digit)
+                    timeout, inter_digit, **menu_speech(f, catalog))  # type: ignore[arg-type]
 
 
 def _options(f: Fields) -> Mapping[str, str]:
@@ -330,5 +350,9 @@ def _edges(node: Node) -> list[tuple[str, KeyPath, str]]:
     if isinstance(node, MenuNode):
         edges = [(f"options['{key}']", ("options", key), target)
                  for key, target in node.options.items()]
+        edges += [(f"intents['{name}']", ("intents", name), target)
+                  for name, target in node.intents.items()]
         return [*edges, ("on_failure", ("on_failure",), node.on_failure)]
+    if isinstance(node, SelfServiceNode):
+        return [("on_failure", ("on_failure",), node.on_failure)]
     return []

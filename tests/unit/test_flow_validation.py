@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from ivr.flow import MenuNode, QueueNode, flow_texts
+from ivr.flow import IntentCatalog, MenuNode, QueueNode, SelfServiceNode, flow_texts
+from ivr.intents import IntentSpec
 from ivr.loader import HOTLINE_FLOW, load_flow
 from ivr.validate import FlowError, validate_flow
 
@@ -288,7 +290,7 @@ def test_demo_flow_validates_against_the_service_queues() -> None:
     assert queues == set(QUEUES)
     menu = flow.nodes["main_menu"]
     assert isinstance(menu, MenuNode)
-    assert set(menu.options) == {"0", "1", "2", "3"}
+    assert set(menu.options) == {"0", "1", "2", "3", "4"}  # 4: common questions
     assert menu.max_attempts == 3
     assert isinstance(flow.nodes[menu.on_failure], QueueNode)
     assert len(menu.no_input) >= 2 and len(menu.no_match) >= 2
@@ -296,3 +298,149 @@ def test_demo_flow_validates_against_the_service_queues() -> None:
     texts = flow_texts(flow)
     assert menu.say in texts and flow.survey.unanswered in texts
     assert len(texts) == len(set(texts))
+
+
+# --- speech, self-service, language ---------------------------------------------------------
+
+def catalog() -> IntentCatalog:
+    specs = {name: IntentSpec(name, (name.replace("_", " "),))
+             for name in ("claim_status", "billing", "agent", "yes", "no")}
+    return IntentCatalog(specs, {"claim_status": "to check a claim"})
+
+
+SPEECH_MENU = {"nodes.main_menu.speech": True,
+               "nodes.main_menu.intents": {"claim_status": "claims_q", "agent": "agent"}}
+
+
+def speech_problems(**changes: Any) -> list[str]:
+    with pytest.raises(FlowError) as caught:
+        validate_flow(flow_doc(**changes), SOURCE, known_queues=QUEUES, catalog=catalog())
+    return str(caught.value).splitlines()
+
+
+def test_speech_menu_is_valid() -> None:
+    flow = validate_flow(flow_doc(**SPEECH_MENU, **{"nodes.main_menu.act_above": 0.8,
+                                                   "nodes.main_menu.confirm_below": 0.5}),
+                         SOURCE, known_queues=QUEUES, catalog=catalog())
+    menu = flow.nodes["main_menu"]
+    assert isinstance(menu, MenuNode)
+    assert menu.speech and dict(menu.intents) == {"claim_status": "claims_q", "agent": "agent"}
+    assert (menu.act_above, menu.confirm_below) == (0.8, 0.5)
+    assert "You want to check a claim, right?" in flow_texts(flow)
+
+
+def test_unknown_intent_and_target() -> None:
+    assert speech_problems(**{**SPEECH_MENU, "nodes.main_menu.intents": {
+        "claim_stats": "claims_q", "billing": "billing_q"}}) == [
+        "flows/hotline.yaml: node 'main_menu': intents['billing'] -> 'billing_q': no such node",
+        "flows/hotline.yaml: node 'main_menu': intents['claim_stats']: no intent 'claim_stats' "
+        "in the intents file (known: agent, billing, claim_status, no, yes)",
+    ]
+
+
+def test_speech_fields_are_checked() -> None:
+    assert speech_problems(**{"nodes.main_menu.speech": "yes",
+                              "nodes.main_menu.act_above": 1.5,
+                              "nodes.main_menu.confirm": "You want {intent}?"}) == [
+        "flows/hotline.yaml: node 'main_menu': act_above: expected a number between 0 and 1, "
+        "got 1.5",
+        "flows/hotline.yaml: node 'main_menu': confirm: unknown placeholder {intent} "
+        "(allowed: {label})",
+        "flows/hotline.yaml: node 'main_menu': speech: expected true or false, got 'yes'",
+    ]
+
+
+def test_thresholds_in_order_and_speech_needs_intents() -> None:
+    assert speech_problems(**{"nodes.main_menu.speech": True,
+                              "nodes.main_menu.act_above": 0.3,
+                              "nodes.main_menu.confirm_below": 0.6}) == [
+        "flows/hotline.yaml: node 'main_menu': confirm_below: 0.6 is above act_above 0.3",
+        "flows/hotline.yaml: node 'main_menu': speech: true but the menu declares no intents",
+    ]
+
+
+def test_intents_without_the_intents_file() -> None:
+    assert problems(flow_doc(**SPEECH_MENU)) == [
+        "flows/hotline.yaml: node 'main_menu': intents: the flow's intents file was not loaded "
+        "(use ivr.loader.load_flow)"]
+
+
+SELF_SERVICE = {"type": "self_service", "say": "Ask your question.",
+                "one_moment": "One moment.", "helped": "Did that help?", "on_failure": "agent"}
+
+
+def test_self_service_node() -> None:
+    doc = flow_doc(**{"nodes.ask": SELF_SERVICE, "nodes.main_menu.options": {
+        1: "claims_q", 4: "ask", 0: "agent"}})
+    flow = validate_flow(doc, SOURCE, known_queues=QUEUES)
+    node = flow.nodes["ask"]
+    assert isinstance(node, SelfServiceNode)
+    assert (node.on_contained, node.on_failure, node.language) == ("survey", "agent", None)
+    assert {"One moment.", "Did that help?"} <= set(flow_texts(flow))
+
+
+def test_self_service_problems() -> None:
+    bad = {**SELF_SERVICE, "on_failure": "main_menu", "on_contained": "party",
+           "language": "fr", "helped": None, "choose": "{a} or {c}?"}
+    doc = flow_doc(**{"nodes.ask": bad, "nodes.main_menu.options": {
+        1: "claims_q", 4: "ask", 0: "agent"}})
+    assert problems(doc) == [
+        "flows/hotline.yaml: node 'ask': choose: unknown placeholder {c} (allowed: {a}, {b})",
+        "flows/hotline.yaml: node 'ask': helped: missing",
+        "flows/hotline.yaml: node 'ask': language: 'fr' is not supported (one of en, zh)",
+        "flows/hotline.yaml: node 'ask': on_contained: 'party' is not one of hangup, survey",
+        "flows/hotline.yaml: node 'ask': on_failure -> 'main_menu': not a queue node "
+        "(an agent must take over)",
+    ]
+
+
+def test_language_picks_its_voice_and_rejects_a_mismatch() -> None:
+    assert validate_flow(flow_doc(language="zh"), SOURCE).voice == "cmn"
+    assert problems(flow_doc(language="zh", voice="en-us")) == [
+        "flows/hotline.yaml: voice: 'en-us' does not speak language 'zh' (use cmn or "
+        "cmn-latn-pinyin)"]
+    assert problems(flow_doc(language="de")) == [
+        "flows/hotline.yaml: language: 'de' is not supported (one of en, zh)"]
+
+
+def test_loader_reads_the_intents_file_beside_the_flow(in_tmp: Path) -> None:
+    (in_tmp / "flows").mkdir(exist_ok=True)
+    (in_tmp / "flows" / "menu_intents.yaml").write_text(
+        "intents:\n  claim_status:\n    label: to check a claim\n    examples: [my claim]\n"
+        "  agent:\n    examples: [agent]\n")
+    doc = flow_doc(intents_file="menu_intents.yaml", **SPEECH_MENU)
+    (in_tmp / "flows" / "hotline.yaml").write_text(yaml.safe_dump(doc))
+    flow = load_flow(Path("flows/hotline.yaml"), known_queues=QUEUES)
+    assert flow.intents.label("claim_status") == "to check a claim"
+    assert flow.intents.specs["agent"].examples == ("agent",)
+
+
+def test_loader_names_a_broken_intents_file(in_tmp: Path) -> None:
+    (in_tmp / "flows").mkdir(exist_ok=True)
+    (in_tmp / "flows" / "intents.yaml").write_text("intents:\n  billing:\n    examples: []\n")
+    (in_tmp / "flows" / "hotline.yaml").write_text(yaml.safe_dump(flow_doc(**SPEECH_MENU)))
+    with pytest.raises(FlowError) as caught:
+        load_flow(Path("flows/hotline.yaml"))
+    assert str(caught.value) == (
+        "flows/intents.yaml:2: intent 'billing': examples: expected a list of phrases")
+
+
+def test_demo_flow_listens_at_the_main_menu() -> None:
+    flow = load_flow(HOTLINE_FLOW, known_queues=QUEUES)
+    menu = flow.nodes["main_menu"]
+    assert isinstance(menu, MenuNode) and menu.speech
+    assert dict(menu.intents) == {
+        "claim_status": "claims", "report_claim": "claims", "billing": "billing",
+        "policy_info": "ask_question", "roadside": "agent", "complaint": "agent",
+        "agent": "agent"}
+    assert menu.options["4"] == "ask_question"
+    assert isinstance(flow.nodes["ask_question"], SelfServiceNode)
+    assert {"claim_status", "report_claim", "policy_info", "billing", "roadside", "complaint",
+            "agent", "yes", "no"} <= set(flow.intents.specs)
+
+
+def test_self_service_language_must_be_the_flows() -> None:
+    doc = flow_doc(**{"nodes.ask": {**SELF_SERVICE, "language": "zh"},
+                      "nodes.main_menu.options": {1: "claims_q", 4: "ask", 0: "agent"}})
+    assert problems(doc) == [
+        "flows/hotline.yaml: node 'ask': language: 'zh' differs from the flow's language 'en'"]
