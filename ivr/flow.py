@@ -21,7 +21,6 @@ LANGUAGE_VOICES: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "en": ("en-us", "en", "en-gb"),
     "zh": ("cmn", "cmn-latn-pinyin"),
 })
-DEFAULT_INTENTS_FILE = "intents.yaml"  # beside the flow file
 DEFAULT_CONFIRM = "You want {label}, right?"
 DEFAULT_CHOOSE = "Is it about {a}, or about {b}? Press 1 for the first, 2 for the second."
 DEFAULT_END_SILENCE = 0.7

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import yaml
 
-from ivr.flow import DEFAULT_INTENTS_FILE, Flow, IntentCatalog
+from ivr.flow import Flow, IntentCatalog
 from ivr.validate import FlowError, KeyPath, Problem, Report, validate_flow
 from ivr.validate_speech import intents_path, parse_catalog, uses_intents
 
 __all__ = ["HOTLINE_FLOW", "FlowError", "load_flow"]
 
 HOTLINE_FLOW = Path(__file__).parent / "flows" / "hotline.yaml"
+DEFAULT_INTENTS = Path(__file__).parent / "flows" / "intents.yaml"  # without `intents_file:`
 
 
 def load_flow(path: Path, *, known_queues: Collection[str] | None = None) -> Flow:
@@ -25,7 +26,8 @@ def load_flow(path: Path, *, known_queues: Collection[str] | None = None) -> Flo
     data, lines, duplicates = _read(path, "flow")
     catalog = None
     if uses_intents(data):
-        catalog = load_intents(Path(intents_path(data, str(path), DEFAULT_INTENTS_FILE)))
+        named = intents_path(data, str(path))
+        catalog = load_intents(Path(named) if named is not None else DEFAULT_INTENTS)
     return validate_flow(data, str(path), known_queues=known_queues, lines=lines,
                          problems=duplicates, catalog=catalog)
 

@@ -185,11 +185,10 @@ def parse_catalog(data: object, report: Report) -> IntentCatalog:
     return IntentCatalog(MappingProxyType(specs), MappingProxyType(labels))
 
 
-def intents_path(data: object, flow_source: str, default: str) -> PurePath:
-    """The intents file a flow names (`intents_file:`, relative to the flow file)."""
+def intents_path(data: object, flow_source: str) -> PurePath | None:
+    """The intents file a flow names (`intents_file:`, relative to the flow file), if any."""
     named = data.get("intents_file") if isinstance(data, Mapping) else None
-    relative = named if isinstance(named, str) and named.strip() else default
-    return PurePath(flow_source).parent / relative
+    return PurePath(flow_source).parent / named if isinstance(named, str) and named else None
 
 
 def uses_intents(data: object) -> bool:

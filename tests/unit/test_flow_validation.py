@@ -418,11 +418,18 @@ def test_loader_reads_the_intents_file_beside_the_flow(in_tmp: Path) -> None:
 def test_loader_names_a_broken_intents_file(in_tmp: Path) -> None:
     (in_tmp / "flows").mkdir(exist_ok=True)
     (in_tmp / "flows" / "intents.yaml").write_text("intents:\n  billing:\n    examples: []\n")
-    (in_tmp / "flows" / "hotline.yaml").write_text(yaml.safe_dump(flow_doc(**SPEECH_MENU)))
+    doc = flow_doc(intents_file="intents.yaml", **SPEECH_MENU)
+    (in_tmp / "flows" / "hotline.yaml").write_text(yaml.safe_dump(doc))
     with pytest.raises(FlowError) as caught:
         load_flow(Path("flows/hotline.yaml"))
     assert str(caught.value) == (
         "flows/intents.yaml:2: intent 'billing': examples: expected a list of phrases")
+
+
+def test_without_intents_file_the_bundled_intents_are_used(in_tmp: Path) -> None:
+    (in_tmp / "flows" / "hotline.yaml").write_text(yaml.safe_dump(flow_doc(**SPEECH_MENU)))
+    flow = load_flow(Path("flows/hotline.yaml"), known_queues=QUEUES)
+    assert "claim_status" in flow.intents.specs
 
 
 def test_demo_flow_listens_at_the_main_menu() -> None:
