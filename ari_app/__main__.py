@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from ari_app.edges import check_speech, knowledge_settings
 from ari_app.logging import configure_logging
 from ari_app.settings import ConfigError, Settings, load_settings
 from ari_app.simulator import Endpoints, SimulationError
@@ -60,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def load_all(config: Path) -> tuple[Settings, Flow]:
     settings = load_settings(config)
+    knowledge_settings(settings.knowledge, str(config))
+    check_speech(settings.speech, str(config))
     flow = load_flow(settings.flow, known_queues={q.id for q in settings.queues})
     return settings, flow
 

@@ -1,4 +1,4 @@
-"""From the queue to a conversation: ring agents one by one, bridge, record, wait for the end."""
+"""Ringing agents: originate one leg per offer (several at once for ring-all), first answer wins."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from ari_app.ari.events import AriEvent, ChannelDestroyed, StasisStart
 from ari_app.channel_vars import ROLE_AGENT
 from ari_app.context import CallContext
 from ari_app.quiet import gone_ok
-from ari_app.recorder import start_recording, stop_and_store
 from ivr.journey import JourneyType
 from routing.model import Offer
 from routing.service import DeclineReason, Ticket
@@ -22,79 +21,91 @@ log = structlog.get_logger(__name__)
 
 # Q.850 causes that mean "busy" rather than "did not answer".
 _BUSY_CAUSES = frozenset({17})
-# What the routing room hears: a rejected call counts against the agent like a busy one.
-_DECLINE_REASONS: dict[str, DeclineReason] = {
-    "no_answer": "no_answer", "busy": "busy", "rejected": "busy", "failed": "failed"}
 
 
 @dataclass(frozen=True)
 class AgentLeg:
     offer: Offer
     channel_id: str
+    answered: asyncio.Future[AriEvent]
     ended: asyncio.Future[AriEvent]
 
 
-@dataclass(frozen=True)
-class Conversation:
-    agent_id: str
-    agent_hung_up_first: bool
-
-
-async def talk_to_agent(call: CallContext, queue_id: str) -> Conversation:
-    """Queue the caller until an agent answers; return when the agent leaves the call."""
-    ticket = call.parts.queues.enqueue(call.call_id, queue_id)
-    call.journal.record(JourneyType.QUEUE_JOIN, queue=queue_id)
-    call.journal.update(queue_id=queue_id)
-    try:
-        await gone_ok(call.parts.ari.start_moh(call.channel_id), "moh")
-        leg = await _ring_until_answered(call, ticket)
-        ticket.answered(leg.offer)
-        try:
-            return await _converse(call, leg, queue_id)
-        finally:
-            ticket.completed(leg.offer)
-    finally:
-        ticket.leave("caller_gone")
-
-
-async def _ring_until_answered(call: CallContext, ticket: Ticket) -> AgentLeg:
+async def ring_until_answered(call: CallContext, ticket: Ticket) -> AgentLeg:
+    """Ring each batch of offers until an agent answers; raises TicketClosed from routing."""
     while True:
-        offer = await ticket.next_offer()
-        call.journal.record(JourneyType.AGENT_OFFER, queue=offer.queue_id, agent=offer.agent_id)
-        leg, reason = await _ring(call, offer)
-        if leg is not None:
-            return leg
-        call.journal.record(JourneyType.AGENT_NO_ANSWER, agent=offer.agent_id, reason=reason)
-        ticket.declined(offer, _DECLINE_REASONS[reason])
+        offers = await ticket.next_offers()
+        for offer in offers:
+            call.journal.record(JourneyType.AGENT_OFFER, queue=offer.queue_id,
+                                agent=offer.agent_id, config_version=offer.config_version,
+                                why=str(offer.decision))
+        winner = await _ring_batch(call, ticket, offers)
+        if winner is not None:
+            return winner
 
 
-async def _ring(call: CallContext, offer: Offer) -> tuple[AgentLeg | None, str]:
+async def _ring_batch(call: CallContext, ticket: Ticket,
+                      offers: tuple[Offer, ...]) -> AgentLeg | None:
+    legs = [await _originate(call, offer) for offer in offers]
+    live = [leg for leg in legs if leg is not None]
+    winner: AgentLeg | None = None
+    try:
+        winner = await _first_answer(live, min(o.ring_timeout_s for o in offers))
+        if winner is not None:
+            ticket.answered(winner.offer)  # releases the ring-all losers without penalty
+            return winner
+        for leg in live:
+            reason = _why_not(leg.ended)
+            call.journal.record(JourneyType.AGENT_NO_ANSWER, agent=leg.offer.agent_id,
+                                reason=reason)
+            ticket.declined(leg.offer, _decline_reason(reason))
+        for offer in offers:
+            if offer not in [leg.offer for leg in live]:
+                call.journal.record(JourneyType.AGENT_NO_ANSWER, agent=offer.agent_id,
+                                    reason="failed")
+                ticket.declined(offer, "failed")
+        return None
+    finally:
+        for leg in live:
+            if leg is not winner:
+                await drop_leg(call, leg)
+
+
+async def _originate(call: CallContext, offer: Offer) -> AgentLeg | None:
     channel_id = f"{call.call_id}-agent-{uuid.uuid4().hex[:8]}"
     call.bind(channel_id)
     answered = call.mailbox.expect(
         lambda e: isinstance(e, StasisStart) and e.channel.id == channel_id)
     ended = call.mailbox.expect_end(channel_id)
-    keep = False
+    leg = AgentLeg(offer, channel_id, answered, ended)
     try:
         await call.parts.ari.originate(
             offer.endpoint, channel_id=channel_id, app=call.parts.app,
             app_args=[ROLE_AGENT, call.call_id], caller_id=call.caller_number,
             timeout_s=int(offer.ring_timeout_s) + 5,
         )
-        done, _ = await asyncio.wait({answered, ended}, timeout=offer.ring_timeout_s,
-                                     return_when=asyncio.FIRST_COMPLETED)
-        if answered in done and not ended.done():
-            keep = True
-            return AgentLeg(offer, channel_id, ended), "answered"
-        return None, _why_not(ended)
     except AriError as exc:
         log.warning("agent.originate_failed", agent=offer.agent_id, error=str(exc))
-        return None, "failed"
-    finally:
-        answered.cancel()
-        if not keep:
-            ended.cancel()
-            await _drop_leg(call, channel_id)
+        await drop_leg(call, leg)
+        return None
+    return leg
+
+
+async def _first_answer(legs: list[AgentLeg], ring_timeout_s: float) -> AgentLeg | None:
+    if not legs:
+        return None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ring_timeout_s
+    pending = {f for leg in legs for f in (leg.answered, leg.ended)}
+    while pending and (left := deadline - loop.time()) > 0:
+        done, pending = await asyncio.wait(pending, timeout=left,
+                                           return_when=asyncio.FIRST_COMPLETED)
+        for leg in legs:
+            if leg.answered in done and not leg.ended.done():
+                return leg
+        pending = {f for leg in legs if not leg.ended.done() for f in (leg.answered, leg.ended)
+                   if not f.done()}
+    return None
 
 
 def _why_not(ended: asyncio.Future[AriEvent]) -> str:
@@ -106,33 +117,18 @@ def _why_not(ended: asyncio.Future[AriEvent]) -> str:
     return "no_answer"
 
 
-async def _converse(call: CallContext, leg: AgentLeg, queue_id: str) -> Conversation:
-    ari = call.parts.ari
-    agent_id = leg.offer.agent_id
-    bridge_id = f"{call.call_id}-bridge"
-    call.bind(bridge_id)
-    recording = None
-    try:
-        await gone_ok(ari.stop_moh(call.channel_id), "moh")
-        await ari.create_bridge(bridge_id, "mixing", name=f"call-{call.call_id}")
-        await ari.add_channels(bridge_id, [call.channel_id, leg.channel_id])
-        call.journal.record(JourneyType.AGENT_ANSWER, queue=queue_id, agent=agent_id)
-        call.journal.update(agent_id=agent_id)
-        recording = await start_recording(call, bridge_id, queue_id=queue_id, agent_id=agent_id)
-        await leg.ended
-        call.journal.record(JourneyType.AGENT_HANGUP, agent=agent_id)
-        return Conversation(agent_id, agent_hung_up_first=True)
-    finally:
-        if recording is not None:
-            call.after_hangup(stop_and_store(call, recording))
-        await _drop_leg(call, leg.channel_id)
-        if not call.mailbox.has_ended(call.channel_id):  # the survey needs the caller back
-            await gone_ok(ari.remove_channel(bridge_id, call.channel_id), "bridge member")
-        await gone_ok(ari.destroy_bridge(bridge_id), "bridge")
-        call.unbind(bridge_id)
+_DECLINES: dict[str, DeclineReason] = {
+    "no_answer": "no_answer", "busy": "busy", "rejected": "rejected", "failed": "failed"}
 
 
-async def _drop_leg(call: CallContext, channel_id: str) -> None:
-    if not call.mailbox.has_ended(channel_id):
-        await gone_ok(call.parts.ari.hangup(channel_id), "agent leg")
-    call.unbind(channel_id)
+def _decline_reason(reason: str) -> DeclineReason:
+    return _DECLINES[reason]
+
+
+async def drop_leg(call: CallContext, leg: AgentLeg) -> None:
+    """Hang up an agent leg (if still up) and forget it."""
+    leg.answered.cancel()
+    if not call.mailbox.has_ended(leg.channel_id):
+        await gone_ok(call.parts.ari.hangup(leg.channel_id), "agent leg")
+    leg.ended.cancel()
+    call.unbind(leg.channel_id)

@@ -19,6 +19,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"  # reads and changes the routing configuration, agent states
     QA = "qa"  # recordings and scorecards (issue 5)
     VIEWER = "viewer"  # read-only dashboards
+    AGENT = "agent"  # an agent desktop: transfers its caller on, reads the handoff
 
 
 class ApiToken(BaseModel):

@@ -13,6 +13,8 @@ class CallOutcome(StrEnum):
     ABANDONED_IN_IVR = "abandoned_in_ivr"
     ABANDONED_IN_QUEUE = "abandoned_in_queue"
     ENDED_IN_IVR = "ended_in_ivr"
+    CONTAINED = "contained"  # solved by self-service, no agent needed
+    QUEUE_EXIT = "queue_exit"  # routing gave up (max wait): told to call again or called back
     FAILED = "failed"
 
 

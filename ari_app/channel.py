@@ -6,9 +6,17 @@ import asyncio
 import contextlib
 from typing import Any
 
+import structlog
+
 from ari_app.context import CallContext
-from ari_app.media.prompt import StartPromptMixin
+from ari_app.media.caller_audio import CallerAudioError
+from ari_app.media.listen import ListenParams as MediaParams
+from ari_app.media.listen import listen as listen_to_caller
+from ari_app.media.prompt import PlayingPrompt, StartPromptMixin
 from ari_app.quiet import gone_ok
+from ivr.ports import HeardAudio, HeardKind, ListenParams, PromptHandle
+
+log = structlog.get_logger(__name__)
 
 
 class AriCallChannel(StartPromptMixin):
@@ -39,6 +47,22 @@ class AriCallChannel(StartPromptMixin):
                 digit_arrived.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await digit_arrived
+
+    async def listen(self, *, prompt: PromptHandle | None, params: ListenParams) -> HeardAudio:
+        """One utterance of the caller's; a broken audio path degrades to 'no input' (the
+        keypad still works) instead of failing the call."""
+        playing = prompt if isinstance(prompt, PlayingPrompt) else None
+        try:
+            heard = await listen_to_caller(self._call, prompt_playing=playing, params=MediaParams(
+                first_input_timeout_s=params.first_input_timeout_s,
+                end_silence_s=params.end_silence_s, max_speech_s=params.max_speech_s,
+                barge_in=params.barge_in))
+        except CallerAudioError as exc:
+            if self._call.mailbox.has_ended(self._call.channel_id):
+                raise asyncio.CancelledError from exc  # the hangup cancels us anyway
+            log.warning("speech.audio_unavailable", error=str(exc))
+            return HeardAudio(HeardKind.NO_INPUT, b"", 16000)
+        return HeardAudio(heard.kind, heard.pcm, heard.sample_rate)
 
     async def collect_digits(self, *, max_digits: int, first_timeout: float,
                              inter_digit_timeout: float, finish_key: str | None = "#") -> str:

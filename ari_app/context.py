@@ -14,7 +14,9 @@ from ari_app.journal import CallJournal
 from ari_app.mailbox import CallMailbox
 from ari_app.settings import PromptSettings, RecordingSettings
 from ivr.flow import Flow
+from ivr.ports import Listener
 from ivr.tts import PromptRenderer
+from knowledge_client.port import KnowledgeSource
 from routing.service import QueueService
 
 
@@ -29,6 +31,9 @@ class ServiceParts:
     db: Database
     hub: EventHub
     flow: Flow
+    is_vip: Callable[[str], bool] = lambda _number: False
+    listener: Listener | None = None  # speech recognition; None: keypad only
+    knowledge: KnowledgeSource | None = None  # self-service answers; None: straight to agents
 
 
 @dataclass
@@ -43,6 +48,7 @@ class CallContext:
     unbind: Callable[[str], None]
     after_call: set[asyncio.Task[Any]] = field(default_factory=set)
     recording_seq: int = 0
+    talking_to: str | None = None  # the agent bridged with the caller right now
 
     def after_hangup(self, work: Coroutine[Any, Any, Any]) -> None:
         """Work that must finish even when the caller hangs up (recording storage, survey rows)."""

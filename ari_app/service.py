@@ -13,27 +13,30 @@ import structlog
 from aiohttp import web
 
 from ari_app.ami import AmiMonitor
+from ari_app.api_auth import TokenTable
 from ari_app.ari.events import AriEvent, Connected, StasisStart
 from ari_app.ari.rest import AriRest
 from ari_app.ari.stream import AriEventStream, wait_until_ready
 from ari_app.backoff import Backoff
+from ari_app.call_api import add_call_api
 from ari_app.calls import CallRecord
 from ari_app.channel_vars import CORRELATION_ID_VAR
 from ari_app.context import CallContext, ServiceParts
 from ari_app.db.engine import Database, open_database
 from ari_app.db.errors import DatabaseUnavailable
+from ari_app.edges import build_listener, knowledge_settings, open_knowledge
 from ari_app.hub import EventHub
 from ari_app.journal import CallJournal
 from ari_app.mailbox import CallMailbox
 from ari_app.quiet import gone_ok
 from ari_app.reconcile import reconcile
 from ari_app.router import EventRouter, SessionFactory
+from ari_app.routing_wiring import build_queue_service, mount_routing_api
 from ari_app.session import CallSession
 from ari_app.settings import Settings
 from ari_app.web import WebDeps, build_web_app
 from ivr.flow import Flow, flow_texts
 from ivr.tts import PromptRenderer
-from routing.clock import MonotonicClock
 from routing.service import QueueService
 
 log = structlog.get_logger(__name__)
@@ -74,16 +77,23 @@ class HotlineService:
         log.info("ari.ready", asterisk=str(info.get("system", {}).get("version", "?")))
         renderer = PromptRenderer(self.settings.prompts.cache_dir, voice=self.flow.voice)
         await renderer.warm(flow_texts(self.flow))
-        queues = QueueService(self.settings.queue_configs(), self.settings.agent_configs(),
-                              MonotonicClock())
+        queues = await build_queue_service(self.settings, db)
+        knowledge = await open_knowledge(
+            stack, knowledge_settings(self.settings.knowledge, "knowledge"))
         return ServiceParts(ari=ari, app=ast.app, queues=queues, renderer=renderer,
                             prompts=self.settings.prompts, recordings=self.settings.recordings,
-                            db=db, hub=EventHub(), flow=self.flow)
+                            db=db, hub=EventHub(), flow=self.flow,
+                            listener=build_listener(self.settings.speech), knowledge=knowledge,
+                            is_vip=lambda number: queues.config.vip(number) is not None)
 
     async def _start_http(self, stack: AsyncExitStack, parts: ServiceParts) -> None:
         assert self.router is not None
         app = build_web_app(WebDeps(db=parts.db, hub=parts.hub, router=self.router,
-                                    queues=parts.queues, ready=self.ready))
+                                    queues=parts.queues, ready=self.ready,
+                                    is_vip=parts.is_vip))
+        mount_routing_api(app, self.settings, parts.db, parts.queues)
+        add_call_api(app, tokens=TokenTable(self.settings.api_tokens), router=self.router,
+                     queues=parts.queues)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
@@ -97,12 +107,12 @@ class HotlineService:
         ast = self.settings.asterisk
         monitor = AmiMonitor(ast.ami_host, ast.ami_port, ast.ami_user, ast.ami_secret,
                              backoff=Backoff())
-        by_device = {a.endpoint: a.agent_id for a in self.settings.agent_configs()}
-
         def on_device_state(device: str, state: str) -> None:
-            agent_id = by_device.get(device)
-            if agent_id is not None:
-                parts.queues.set_reachable(agent_id, state not in UNREACHABLE_DEVICE_STATES)
+            # Looked up per event: supervisors change agents' endpoints while we run.
+            for agent in parts.queues.config.agents:
+                if agent.endpoint == device:
+                    parts.queues.set_reachable(agent.agent_id,
+                                               state not in UNREACHABLE_DEVICE_STATES)
 
         monitor.add_listener(on_device_state)
         return monitor

@@ -8,16 +8,17 @@ from enum import StrEnum
 
 import structlog
 
-from ari_app.agent_leg import talk_to_agent
 from ari_app.ari.events import AriEvent, ChannelDestroyed, ChannelHangupRequest, StasisEnd
 from ari_app.calls import CallOutcome
 from ari_app.channel import AriCallChannel
 from ari_app.channel_vars import FALLBACK_CONTEXT
 from ari_app.context import CallContext
+from ari_app.conversation import TransferRequest
 from ari_app.db.errors import DatabaseUnavailable
+from ari_app.queue_call import QueueLeft, serve_from_queue
 from ari_app.quiet import gone_ok
 from ivr.journey import JourneyType
-from ivr.steps import HangUp, ToQueue, run_flow
+from ivr.steps import Contained, HangUp, ToQueue, run_flow
 from ivr.survey import run_survey
 from recordings.model import SurveyAnswer
 
@@ -40,6 +41,9 @@ class CallSession:
         self.phase = Phase.IVR
         self.hangup_cause: str | None = None
         self.failed = False
+        self.contained = False
+        self.left_queue = False
+        self.transfers: asyncio.Queue[TransferRequest] = asyncio.Queue()
         self._caller_gone = False
         self._script: asyncio.Task[None] | None = None
 
@@ -56,6 +60,13 @@ class CallSession:
             self.hangup_cause = self.hangup_cause or _cause(event)
             if self._script is not None:
                 self._script.cancel()
+
+    def request_transfer(self, request: TransferRequest) -> bool:
+        """An agent sends the caller on; only while an agent is talking to them."""
+        if self.call.talking_to is None:
+            return False
+        self.transfers.put_nowait(request)
+        return True
 
     def _is_caller_gone(self, event: AriEvent) -> bool:
         return (isinstance(event, ChannelHangupRequest | StasisEnd | ChannelDestroyed)
@@ -95,20 +106,32 @@ class CallSession:
         call = self.call
         await call.parts.ari.answer(call.channel_id)
         channel = AriCallChannel(call, voice=call.parts.flow.voice)
-        outcome = await run_flow(call.parts.flow, channel, call.journal)
-        if isinstance(outcome, ToQueue):
+        outcome = await run_flow(call.parts.flow, channel, call.journal,
+                                 listener=call.parts.listener, knowledge=call.parts.knowledge,
+                                 call_id=call.call_id)
+        if isinstance(outcome, Contained):
+            self.contained = True
+            if outcome.survey:
+                self.phase = Phase.SURVEY
+                score = await run_survey(call.parts.flow.survey, channel, call.journal)
+                call.after_hangup(self._save_survey(score, None))
+        elif isinstance(outcome, ToQueue):
             self.phase = Phase.QUEUE
-            conversation = await talk_to_agent(call, outcome.queue_id)
-            self.phase = Phase.SURVEY
-            score = await run_survey(call.parts.flow.survey, channel, call.journal)
-            call.after_hangup(self._save_survey(score, conversation.agent_id))
+            served = await serve_from_queue(call, channel, outcome.queue_id, self.transfers)
+            if isinstance(served, QueueLeft):
+                self.left_queue = True
+                await channel.play(served.message, interruptible=False)
+            else:
+                self.phase = Phase.SURVEY
+                score = await run_survey(call.parts.flow.survey, channel, call.journal)
+                call.after_hangup(self._save_survey(score, served.agent_id))
         elif isinstance(outcome, HangUp):
             log.info("call.ivr_hangup", node=outcome.node, reason=outcome.reason)
         self.phase = Phase.DONE
         self.hangup_cause = self.hangup_cause or "normal_clearing"
         await gone_ok(call.parts.ari.hangup(call.channel_id), "caller")
 
-    async def _save_survey(self, score: int | None, agent_id: str) -> None:
+    async def _save_survey(self, score: int | None, agent_id: str | None) -> None:
         answer = SurveyAnswer(call_id=self.call_id, queue_id=self.call.journal.record_row.queue_id,
                               agent_id=agent_id, score=score, answered_at=datetime.now(UTC))
         for delay in (0.5, 1, 2, 4, 8):
@@ -141,6 +164,10 @@ class CallSession:
             return CallOutcome.FAILED
         if self.call.journal.record_row.agent_id is not None:
             return CallOutcome.ANSWERED
+        if self.contained:
+            return CallOutcome.CONTAINED
+        if self.left_queue:
+            return CallOutcome.QUEUE_EXIT
         if self.phase is Phase.QUEUE:
             return CallOutcome.ABANDONED_IN_QUEUE
         if self.phase is Phase.IVR:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ari_app.api_auth import ApiToken
 from routing.model import AgentConfig, QueueConfig
 
 
@@ -62,6 +63,24 @@ class RecordingSettings(_Strict):
     format: str = Field(default="wav", pattern=r"^(wav|gsm|ulaw|sln16)$")
 
 
+class KnowledgeConfig(_Strict):
+    """`source`: embedded (the bundled FAQ), http (the knowledge service at `url`) or none."""
+
+    source: Literal["embedded", "http", "none"] = "embedded"
+    url: str | None = None
+    token: str | None = None
+    deadline_s: float = Field(default=0.8, gt=0, le=10)
+    faq_file: Path | None = None
+    outbox_file: Path | None = Path("../var/knowledge-outbox.sqlite3")
+
+
+class SpeechConfig(_Strict):
+    """`engine`: pocketsphinx (embedded, no download), vosk (needs `vosk_model_dir`) or none."""
+
+    engine: Literal["pocketsphinx", "vosk", "none"] = "none"
+    vosk_model_dir: Path | None = None
+
+
 class QueueSettings(_Strict):
     id: str = Field(pattern=r"^[a-z0-9_-]+$")
     name: str
@@ -87,6 +106,9 @@ class Settings(_Strict):
     queues: tuple[QueueSettings, ...] = Field(min_length=1)
     agents: tuple[AgentSettings, ...] = ()
     log_level: str = Field(default="info", pattern=r"^(debug|info|warning|error)$")
+    api_tokens: tuple[ApiToken, ...] = ()
+    knowledge: KnowledgeConfig = KnowledgeConfig()
+    speech: SpeechConfig = SpeechConfig()
 
     @model_validator(mode="after")
     def _agents_serve_known_queues(self) -> Settings:
@@ -95,6 +117,9 @@ class Settings(_Strict):
             raise ValueError("queues: duplicate queue id")
         if len({a.id for a in self.agents}) != len(self.agents):
             raise ValueError("agents: duplicate agent id")
+        secrets = [t.token.get_secret_value() for t in self.api_tokens]
+        if len(set(secrets)) != len(secrets):
+            raise ValueError("api_tokens: the same token is listed twice")
         for i, agent in enumerate(self.agents):
             for j, queue in enumerate(agent.queues):
                 if queue not in known:
@@ -134,6 +159,10 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "HOTLINE_PROMPTS_DIR": ("prompts", "cache_dir"),
     "HOTLINE_PROMPTS_ASTERISK_DIR": ("prompts", "asterisk_dir"),
     "HOTLINE_LOG_LEVEL": ("log_level",),
+    "HOTLINE_KNOWLEDGE_URL": ("knowledge", "url"),
+    "HOTLINE_KNOWLEDGE_TOKEN": ("knowledge", "token"),
+    "HOTLINE_SPEECH_ENGINE": ("speech", "engine"),
+    "HOTLINE_VOSK_MODEL": ("speech", "vosk_model_dir"),
 }
 
 
@@ -195,6 +224,13 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
             "store_dir": _resolve(base, settings.recordings.store_dir),
         }),
         "database_url": _resolve_sqlite(base, settings.database_url),
+        "knowledge": settings.knowledge.model_copy(update={
+            key: _resolve(base, value) for key, value in
+            (("faq_file", settings.knowledge.faq_file),
+             ("outbox_file", settings.knowledge.outbox_file)) if value is not None}),
+        "speech": settings.speech.model_copy(update={
+            "vosk_model_dir": _resolve(base, settings.speech.vosk_model_dir)}
+            if settings.speech.vosk_model_dir is not None else {}),
     })
 
 

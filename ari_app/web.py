@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ from aiohttp import WSMsgType, web
 
 from ari_app.db.engine import Database
 from ari_app.db.errors import DatabaseUnavailable
+from ari_app.handoff import build_handoff
 from ari_app.hub import EventHub
 from ari_app.router import EventRouter
 from ivr.journey import JourneyEvent, JourneyType
@@ -24,6 +26,7 @@ class WebDeps:
     router: EventRouter
     queues: QueueService
     ready: asyncio.Event
+    is_vip: Callable[[str], bool] = lambda _number: False
 
 
 DEPS = web.AppKey("deps", WebDeps)
@@ -35,6 +38,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_get("/v1/calls", list_calls)
     app.router.add_get("/v1/calls/{call_id}", get_call)
+    app.router.add_get("/v1/calls/{call_id}/handoff", get_handoff)
     app.router.add_get("/v1/events", stream_events)
     app.router.add_get("/v1/queues", queues)
     app.router.add_get("/v1/recordings/{recording_id}", get_recording)
@@ -100,6 +104,22 @@ async def get_call(request: web.Request) -> web.Response:
         "recordings": [asdict(r) for r in recordings],
         "survey": asdict(survey) if survey else None,
     }))
+
+
+async def get_handoff(request: web.Request) -> web.Response:
+    """What the answering agent should know; live while the call is up, stored afterwards."""
+    deps = request.app[DEPS]
+    call_id = request.match_info["call_id"]
+    session = deps.router.sessions.get(call_id)
+    if session is not None:
+        record, events = session.call.journal.record_row, list(session.call.journal.events)
+    else:
+        stored = await deps.db.calls.get(call_id)
+        if stored is None:
+            return _error(404, "not_found", f"no call {call_id}", "path.call_id")
+        record, events = stored, await deps.db.calls.events(call_id)
+    handoff = build_handoff(record, events, vip=deps.is_vip(record.caller_number))
+    return web.json_response(_json(handoff.as_dict()))
 
 
 async def stream_events(request: web.Request) -> web.WebSocketResponse:

@@ -3,10 +3,10 @@ that path is in `caller_audio`), `listen` (endpointing and barge-in over `ivr.va
 `PlayingPrompt` (a prompt that can be stopped while we listen)."""
 
 from ari_app.media.caller_audio import SAMPLE_RATE, AudioFrame, CallerAudio, CallerAudioError
-from ari_app.media.listen import Heard, HeardKind, ListenParams, hear, listen
+from ari_app.media.listen import Heard, ListenParams, hear, listen
 from ari_app.media.prompt import PlayingPrompt, StartPromptMixin, start_playback
 
 __all__ = [
-    "SAMPLE_RATE", "AudioFrame", "CallerAudio", "CallerAudioError", "Heard", "HeardKind",
+    "SAMPLE_RATE", "AudioFrame", "CallerAudio", "CallerAudioError", "Heard",
     "ListenParams", "PlayingPrompt", "StartPromptMixin", "hear", "listen", "start_playback",
 ]  # fmt: skip

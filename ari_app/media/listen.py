@@ -15,13 +15,13 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 import structlog
 
 from ari_app.context import CallContext
 from ari_app.media.caller_audio import SAMPLE_RATE, AudioFrame, CallerAudio, CallerAudioError
 from ari_app.media.prompt import PlayingPrompt
+from ivr.ports import HeardKind
 from ivr.vad import (
     Endpointer,
     EndpointEvent,
@@ -35,11 +35,6 @@ from ivr.vad import (
 
 log = structlog.get_logger(__name__)
 
-
-class HeardKind(StrEnum):
-    SPEECH = "speech"
-    NO_INPUT = "no_input"
-    TOO_LONG = "too_long"
 
 
 @dataclass(frozen=True, slots=True)

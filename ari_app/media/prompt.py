@@ -44,6 +44,10 @@ class PlayingPrompt:
         async with asyncio.timeout(STOP_TIMEOUT_S):
             await gone_ok(self.ari.stop_playback(self.playback_id), "playback")
 
+    async def wait_done(self) -> None:
+        """Until the playback ended, however it ended."""
+        await asyncio.wait({self.finished})
+
     async def wait(self, timeout_s: float) -> AriEvent:
         async with asyncio.timeout(timeout_s):
             return await asyncio.shield(self.finished)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import yaml
 
@@ -32,6 +33,8 @@ ROOTFS = Path(os.environ.get("HOTLINE_ASTERISK_ROOT",
                              Path.home() / ".cache/hotline/asterisk-rootfs"))
 
 Line = dict[str, object]
+SUPERVISOR_TOKEN = "test-supervisor-token-0001"
+AGENT_TOKEN = "test-agent-token-00000001"
 
 DEFAULT_QUEUES = [
     {"id": "claims", "name": "Claims", "ring_timeout_s": 4, "wrapup_s": 1},
@@ -62,11 +65,27 @@ class Hotline:
     call_ids: set[str] = field(default_factory=set)
     correlation_ids: set[str] = field(default_factory=set)
 
-    async def call(self, script: str, *, caller: str = "+15550100",
-                   timeout_s: float = 60) -> list[Line]:
-        journey = await place_call(self.endpoints, parse_script(script), caller_number=caller,
-                                   timeout_s=timeout_s, on_line=self._remember)
-        return journey
+    async def call(self, script: str, *, caller: str = "+15550100", timeout_s: float = 60,
+                   on_line: Callable[[Line], None] = lambda line: None) -> list[Line]:
+        def seen(line: Line) -> None:
+            self._remember(line)
+            on_line(line)
+
+        return await place_call(self.endpoints, parse_script(script), caller_number=caller,
+                                timeout_s=timeout_s, on_line=seen)
+
+    async def api(self, method: str, path: str, body: object = None, *,
+                  token: str = SUPERVISOR_TOKEN, expect: int | None = None) -> Any:
+        """Call the service's HTTP API; returns the JSON answer."""
+        async with aiohttp.ClientSession() as http, http.request(
+                method, self.endpoints.service_url + path, json=body,
+                headers={"Authorization": f"Bearer {token}"}) as response:
+            answer = await response.json()
+            if expect is not None:
+                assert response.status == expect, (response.status, answer)
+            elif response.status >= 400:
+                raise AssertionError(f"{method} {path}: {response.status} {answer}")
+            return answer
 
     def _remember(self, line: Line) -> None:
         self.call_ids.add(str(line["call_id"]))
@@ -89,8 +108,10 @@ async def hotline(ari: AriRest, tmp_path: Path) -> AsyncIterator[HotlineFactory]
 
     @asynccontextmanager
     async def start(agents: list[dict[str, Any]], queues: list[dict[str, Any]] | None = None,
-                    database_url: str | None = None) -> AsyncIterator[Hotline]:
-        config = _write_config(tmp_path, agents, queues or DEFAULT_QUEUES, database_url)
+                    database_url: str | None = None, speech_engine: str = "none",
+                    ) -> AsyncIterator[Hotline]:
+        config = _write_config(tmp_path, agents, queues or DEFAULT_QUEUES, database_url,
+                               speech_engine)
         settings, flow = load_all(config)
         async with running(settings, flow) as service:
             hotline = Hotline(service, settings, Endpoints(
@@ -127,7 +148,7 @@ async def _assert_asterisk_clean(ari: AriRest, hotline: Hotline) -> None:
 
 
 def _write_config(tmp: Path, agents: list[dict[str, Any]], queues: list[dict[str, Any]],
-                  database_url: str | None = None) -> Path:
+                  database_url: str | None = None, speech_engine: str = "none") -> Path:
     config = {
         # An app of its own, so suites running side by side never see each other's calls.
         "asterisk": {"app": f"hotline-test-{uuid.uuid4().hex[:8]}"},
@@ -140,6 +161,10 @@ def _write_config(tmp: Path, agents: list[dict[str, Any]], queues: list[dict[str
                        "store_dir": str(tmp / "recordings")},
         "queues": queues,
         "agents": agents,
+        "speech": {"engine": speech_engine},
+        "knowledge": {"source": "embedded", "outbox_file": str(tmp / "outbox.sqlite3")},
+        "api_tokens": [{"token": SUPERVISOR_TOKEN, "actor": "sam", "role": "supervisor"},
+                       {"token": AGENT_TOKEN, "actor": "alice", "role": "agent"}],
     }
     path = tmp / "hotline.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -155,12 +180,12 @@ def types(journey: list[Line]) -> list[str]:
     return [str(line["type"]) for line in journey]
 
 
-def first(journey: list[Line], kind: str, **match: object) -> Line:
+def first(journey: list[Line], event_type: str, /, **match: object) -> Line:
     for line in journey:
-        if line["type"] == kind and all(line.get(k) == v for k, v in match.items()):
+        if line["type"] == event_type and all(line.get(k) == v for k, v in match.items()):
             return line
-    raise AssertionError(f"no {kind} {match} in journey: {types(journey)}")
+    raise AssertionError(f"no {event_type} {match} in journey: {types(journey)}")
 
 
-def index_of(journey: list[Line], kind: str, **match: object) -> int:
-    return journey.index(first(journey, kind, **match))
+def index_of(journey: list[Line], event_type: str, /, **match: object) -> int:
+    return journey.index(first(journey, event_type, **match))

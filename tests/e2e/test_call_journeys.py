@@ -106,7 +106,7 @@ async def test_caller_hanging_up_in_queue_stops_agents_being_called(
     assert first(journey, "hangup")["outcome"] == "abandoned_in_queue"
     assert types(journey).count("agent_offer") == 1
     assert snapshot.calls == ()
-    assert [v.state for v in snapshot.views] == ["available"]
+    assert [str(v.state) for v in snapshot.views] == ["idle"]  # free, not ringing
 
 
 async def test_first_agent_not_answering_makes_the_next_one_ring(
