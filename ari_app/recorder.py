@@ -15,7 +15,7 @@ import structlog
 from ari_app.ari.errors import AriError
 from ari_app.ari.events import AriEvent, RecordingFailed, RecordingFinished, RecordingStarted
 from ari_app.context import CallContext
-from ari_app.db.errors import DatabaseUnavailable
+from ari_app.db_retry import save_with_retries
 from ari_app.quiet import gone_ok
 from ivr.journey import JourneyType
 from recordings.files import RecordingFileError, move_into_store, wait_for_file
@@ -109,15 +109,9 @@ async def _store(call: CallContext, recording: ActiveRecording) -> None:
 
 
 async def _save_meta(call: CallContext, meta: RecordingMeta) -> None:
-    for delay in (0.5, 1, 2, 4, 8):
-        try:
-            await call.parts.db.recordings.add(meta)
-            return
-        except DatabaseUnavailable as exc:
-            log.warning("recording.meta_deferred", retry_in=delay, error=str(exc))
-            await asyncio.sleep(delay)
-    # The file is safe in the store; its metadata can be rebuilt from the name and contents.
-    log.error("recording.meta_unsaved", recording_id=meta.recording_id, path=meta.path)
+    # If this fails for good, the file is still safe in the store under its recording id.
+    await save_with_retries(lambda: call.parts.db.recordings.add(meta), "recording_meta",
+                            recording_id=meta.recording_id, path=meta.path)
 
 
 def _failed(call: CallContext, name: str, reason: str) -> None:

@@ -14,7 +14,7 @@ from ari_app.channel import AriCallChannel
 from ari_app.channel_vars import FALLBACK_CONTEXT
 from ari_app.context import CallContext
 from ari_app.conversation import TransferRequest
-from ari_app.db.errors import DatabaseUnavailable
+from ari_app.db_retry import save_with_retries
 from ari_app.queue_call import QueueLeft, serve_from_queue
 from ari_app.quiet import gone_ok
 from ivr.journey import JourneyType
@@ -134,14 +134,8 @@ class CallSession:
     async def _save_survey(self, score: int | None, agent_id: str | None) -> None:
         answer = SurveyAnswer(call_id=self.call_id, queue_id=self.call.journal.record_row.queue_id,
                               agent_id=agent_id, score=score, answered_at=datetime.now(UTC))
-        for delay in (0.5, 1, 2, 4, 8):
-            try:
-                await self.call.parts.db.surveys.add(answer)
-                return
-            except DatabaseUnavailable as exc:
-                log.warning("survey.deferred", retry_in=delay, error=str(exc))
-                await asyncio.sleep(delay)
-        log.error("survey.unsaved", score=score)
+        await save_with_retries(lambda: self.call.parts.db.surveys.add(answer), "survey",
+                                score=score)
 
     async def _finish(self) -> None:
         call = self.call
