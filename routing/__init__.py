@@ -1,53 +1,77 @@
-"""Routing room: queues, agents and the decisions that connect waiting callers to agents."""
+"""Routing room: skills, tiered agents, queues with plans, and the decisions connecting them.
+
+Pure core: `config` (the configuration model, validation, plan linter), `plan`, `strategies`,
+`explain`, `decide` (the reference decision), `estimate`, `lifecycle`, and the incremental
+`router` with its `matcher` and indexes. Adapter: `service` (the asyncio queue actor and
+`Ticket`, the engine's API), `queues_conf` (import of an app_queue configuration).
+"""
 
 from routing.clock import Clock, MonotonicClock, SimulatedClock
-from routing.decide import STRATEGIES, Candidate, Strategy, decide, longest_idle
+from routing.config import RoutingConfig
 from routing.model import (
     AgentConfig,
     AgentState,
     AgentStatus,
+    AgentVerdict,
     AgentView,
+    CallView,
+    Chosen,
+    Decision,
+    Handoff,
+    HandoffContext,
     Offer,
-    OfferReason,
-    Passed,
+    Position,
     QueueConfig,
     RoutingSnapshot,
+    WhyNot,
+)
+from routing.notices import (
+    CommandRejected,
+    InvalidConfig,
+    Notice,
+    OfferNotLive,
+    QueueExited,
+    QueueRemoved,
     ServiceStopped,
     TicketClosed,
     UnknownAgent,
     UnknownQueue,
-    WaitingCall,
     WaitTimeout,
-    WhyNot,
 )
 from routing.service import DeclineReason, QueueService, Ticket
 
 __all__ = [
-    "STRATEGIES",
     "AgentConfig",
     "AgentState",
     "AgentStatus",
+    "AgentVerdict",
     "AgentView",
-    "Candidate",
+    "CallView",
+    "Chosen",
     "Clock",
+    "CommandRejected",
+    "Decision",
     "DeclineReason",
+    "Handoff",
+    "HandoffContext",
+    "InvalidConfig",
     "MonotonicClock",
+    "Notice",
     "Offer",
-    "OfferReason",
-    "Passed",
+    "OfferNotLive",
+    "Position",
     "QueueConfig",
+    "QueueExited",
+    "QueueRemoved",
     "QueueService",
+    "RoutingConfig",
     "RoutingSnapshot",
     "ServiceStopped",
     "SimulatedClock",
-    "Strategy",
     "Ticket",
     "TicketClosed",
     "UnknownAgent",
     "UnknownQueue",
     "WaitTimeout",
-    "WaitingCall",
     "WhyNot",
-    "decide",
-    "longest_idle",
 ]

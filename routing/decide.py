@@ -1,132 +1,93 @@
-"""Which waiting call is offered to which agent: a pure function of a snapshot and a time.
+"""Which waiting call is offered to which agent: the reference, a pure function of a snapshot.
 
-Callers are taken in FIFO order (joined_at, then snapshot order) across all queues, and each one
-independently: a caller no idle agent can serve never blocks a later caller who can be served
-(no head-of-line blocking, unlike app_queue without autofill). Within a call's queue the strategy
-ranks the eligible agents; the first one gets the offer.
+`decide(snapshot, now)` takes the waiting calls (not ringing, not answered) in order, and each
+one independently picks its best free eligible agent, which is then no longer free:
+
+* call order: aged calls (waited past the queue's `aging_cap_s`) first, then higher priority,
+  then earlier original arrival, then arrival sequence. FIFO within a class, across queues.
+* no head-of-line blocking: a call that no free agent can serve is skipped, never waited on.
+* agent eligibility (`routing.explain.candidate`): free (available, idle or past wrap-up,
+  reachable), within the call's open plan steps, tier >= the call's minimum tier, not in the
+  retry pause after declining this call; during a VIP's dedicated phase only the dedicated agent.
+* agent preference: agents not yet tried this round first, then the dedicated agent, then rank
+  (first open step admitting the agent), tier, and the queue's strategy key. When every
+  candidate was tried already a new round starts. `ring_all` offers the whole best
+  (rank, tier) group at once.
+
+The queue actor does not call this function on every event: it keeps indexes and re-decides only
+what an event touched (`routing.matcher`). Property tests check that both give the same offers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
-from routing.model import (
-    AgentConfig,
-    AgentState,
-    AgentStatus,
-    AgentView,
-    Offer,
-    OfferReason,
-    Passed,
-    QueueConfig,
-    RoutingSnapshot,
-    WaitingCall,
-    WhyNot,
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    position: int  # index in the agent configuration: the deterministic tie-break
-    config: AgentConfig
-    view: AgentView
-
-
-Strategy = Callable[[Sequence[Candidate], float], list[Candidate]]
-"""Ranks eligible agents for one call at `now`, best first. Must be pure and deterministic."""
-
-
-def longest_idle(candidates: Sequence[Candidate], now: float) -> list[Candidate]:
-    """mod_callcenter `longest-idle-agent`: earliest end of last call, then configuration order."""
-    return sorted(candidates, key=lambda c: (c.view.idle_since, c.position))
-
-
-STRATEGIES: dict[str, Strategy] = {"longest_idle": longest_idle}
+from routing.config import Agent
+from routing.explain import Candidate, candidate, chosen, decision, preference
+from routing.model import AgentState, AgentView, CallView, Offer, RoutingSnapshot
+from routing.plan import CompiledQueue, compile_queue
 
 
 def decide(snapshot: RoutingSnapshot, now: float) -> list[Offer]:
-    """Offers to make now; each agent and each call appears at most once."""
-    queues = {q.queue_id: q for q in snapshot.queues}
-    waiting = sorted(
-        (c for c in snapshot.calls if c.offer is None),
-        key=lambda c: c.joined_at,  # sorted() is stable: equal times keep snapshot order
-    )
-    taken: set[str] = set()
+    """Offers to make now; every agent appears at most once and every call in one group."""
+    config = snapshot.config
+    compiled = {q.queue_id: compile_queue(q, config.agents) for q in config.queues}
+    agents = {a.agent_id: a for a in config.agents}
+    views = {v.agent_id: v for v in snapshot.views}
+    positions = {a.agent_id: i for i, a in enumerate(config.agents)}
+    rr_last = dict(snapshot.rr_last)
     offers: list[Offer] = []
+    waiting = sorted((c for c in snapshot.calls if not c.offers and not c.answered),
+                     key=lambda c: c.order_key)
     for call in waiting:
-        queue = queues.get(call.queue_id)
-        if queue is None:
+        cq = compiled.get(call.queue_id)
+        if cq is None:
             continue
-        offer = _offer_for(call, queue, snapshot, now, taken)
-        if offer is not None:
-            taken.add(offer.agent_id)
-            offers.append(offer)
+        free = [candidate(cq, call, agents[a], v, positions[a], now)
+                for a, v in views.items() if v.free(now)]
+        group, new_round = pick(cq, call, [c for c in free if c is not None],
+                                rr_last.get(cq.queue_id, -1))
+        if not group:
+            continue
+        for c in group:
+            views[c.agent.agent_id] = offered(c.view, call.call_id)
+        rr_last[cq.queue_id] = group[-1].position
+        offers += make_offers(cq, call, group, new_round, now, config.version, agents,
+                              tuple(views[a] for a in cq.members))
     return offers
 
 
-def why_not(view: AgentView, now: float) -> Passed | None:
-    """Why an agent cannot take any call now, or None if it is free."""
-    if view.state in (AgentState.OFFERED, AgentState.ON_CALL):
-        return Passed(view.agent_id, WhyNot.BUSY)
-    if view.status is not AgentStatus.AVAILABLE:
-        return Passed(view.agent_id, WhyNot.STATUS)
-    if not view.reachable or view.state is AgentState.UNREACHABLE:
-        return Passed(view.agent_id, WhyNot.UNREACHABLE)
-    # The boundary is inclusive: at exactly wrapup_until the agent is free again, whether or not
-    # the actor's wrap-up timer has fired yet.
-    if view.wrapup_until is not None and now < view.wrapup_until:
-        return Passed(view.agent_id, WhyNot.WRAP_UP, view.wrapup_until)
-    return None
+def pick(
+    cq: CompiledQueue, call: CallView, candidates: Sequence[Candidate], rr_last: int
+) -> tuple[list[Candidate], bool]:
+    """The candidates to offer the call to (best first), and whether a new round started."""
+    untried = [c for c in candidates if not c.tried]
+    pool = untried or list(candidates)
+    if not pool:
+        return [], False
+    strategy = cq.queue.strategy
+    best = min(pool, key=lambda c: preference(c, strategy, rr_last))
+    if strategy != "ring_all":
+        return [best], not untried
+    group = [c for c in pool if (c.rank, c.agent.tier) == (best.rank, best.agent.tier)]
+    return sorted(group, key=lambda c: c.position), not untried
 
 
-def _offer_for(
-    call: WaitingCall,
-    queue: QueueConfig,
-    snapshot: RoutingSnapshot,
-    now: float,
-    taken: set[str],
-) -> Offer | None:
-    free, passed = _sift(queue, snapshot, now, taken)
-    if not free:
-        return None
-    untried = [c for c in free if c.config.agent_id not in call.tried]
-    new_round = not untried
-    ranked = STRATEGIES[queue.strategy](free if new_round else untried, now)
-    chosen = ranked[0]
-    for c in free:
-        if c is not chosen:
-            tried = not new_round and c.config.agent_id in call.tried
-            why = WhyNot.TRIED if tried else WhyNot.OUTRANKED
-            passed[c.position] = Passed(c.config.agent_id, why)
-    reason = OfferReason(
-        queue.strategy, chosen.view.idle_since, new_round, tuple(passed[k] for k in sorted(passed))
-    )
-    return Offer(
-        offer_id=f"{call.call_id}:{call.attempts + 1}",
-        call_id=call.call_id,
-        queue_id=call.queue_id,
-        agent_id=chosen.config.agent_id,
-        endpoint=chosen.config.endpoint,
-        ring_timeout_s=queue.ring_timeout_s,
-        reason=reason,
-    )
+def offered(view: AgentView, call_id: str) -> AgentView:
+    return replace(view, state=AgentState.OFFERED, call_id=call_id, wrapup_until=None)
 
 
-def _sift(
-    queue: QueueConfig, snapshot: RoutingSnapshot, now: float, taken: set[str]
-) -> tuple[list[Candidate], dict[int, Passed]]:
-    """The queue's agents split into free candidates and, by position, those passed over."""
-    free: list[Candidate] = []
-    passed: dict[int, Passed] = {}
-    for position, (config, view) in enumerate(zip(snapshot.agents, snapshot.views, strict=True)):
-        if queue.queue_id not in config.queues:
-            continue
-        blocked = why_not(view, now)
-        if blocked is None and config.agent_id in taken:
-            blocked = Passed(config.agent_id, WhyNot.TAKEN)
-        if blocked is None:
-            free.append(Candidate(position, config, view))
-        else:
-            passed[position] = blocked
-    return free, passed
+def make_offers(
+    cq: CompiledQueue, call: CallView, group: Sequence[Candidate], new_round: bool, now: float,
+    version: int, agents: Mapping[str, Agent], members: Sequence[AgentView],
+) -> list[Offer]:
+    why = [chosen(cq, c, new_round) for c in group]
+    made = decision(cq, call, why, now, version, agents, members)
+    return [
+        Offer(f"{call.call_id}:{call.attempts + i}", call.call_id, call.queue_id,
+              c.agent.agent_id, c.agent.endpoint, cq.queue.ring_timeout_s, version, made,
+              call.context)
+        for i, c in enumerate(group, start=1)
+    ]
+

@@ -1,39 +1,26 @@
-"""Routing values: queue and agent configuration, live agent views, waiting calls and offers.
+"""Routing values at run time: agent and call views, offers, decisions, handoff context.
 
-Vocabulary follows FreeSWITCH mod_callcenter: an agent's *status* is set by people (the agent or a
-supervisor: available, on break, logged out); its *state* is set by the routing room (available,
-offered, on a call, wrap-up, unreachable). Times are monotonic seconds from the service's `Clock`.
+Vocabulary follows FreeSWITCH mod_callcenter: an agent's *status* is set by people (logged out,
+available, paused with a reason); its *state* is set by the routing room (idle, offered, on a
+call, wrap-up). An agent is *free* when available, idle (or past the end of wrap-up) and its
+phone is reachable. Times are monotonic seconds from the service's `Clock`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-
-class UnknownQueue(LookupError):
-    """The queue id is not in the configuration."""
-
-
-class UnknownAgent(LookupError):
-    """The agent id is not in the configuration."""
-
-
-class TicketClosed(Exception):
-    """The call left the queue (abandoned, completed, timed out or the service stopped)."""
-
-
-class WaitTimeout(TicketClosed):
-    """The caller waited `QueueConfig.max_wait_s` without being connected to an agent."""
-
-
-class ServiceStopped(TicketClosed):
-    """The queue actor stopped; nothing further will be offered."""
+if TYPE_CHECKING:  # routing.config imports the YAML types below
+    from routing.config import Agent, Queue, RoutingConfig
 
 
 @dataclass(frozen=True, slots=True)
 class QueueConfig:
+    """A queue of the YAML settings (see `RoutingConfig.from_simple`)."""
+
     queue_id: str
     name: str
     ring_timeout_s: float = 15
@@ -44,142 +31,240 @@ class QueueConfig:
 
 @dataclass(frozen=True, slots=True)
 class AgentConfig:
+    """An agent of the YAML settings (see `RoutingConfig.from_simple`)."""
+
     agent_id: str
     name: str
-    endpoint: str  # what the engine dials, e.g. "PJSIP/agent1"
+    endpoint: str
     queues: tuple[str, ...]
 
 
 class AgentStatus(StrEnum):
-    """Set by people; only `available` agents are offered calls."""
+    """Set by people (agent or supervisor)."""
 
-    AVAILABLE = "available"
-    ON_BREAK = "on_break"
     LOGGED_OUT = "logged_out"
+    AVAILABLE = "available"
+    PAUSED = "paused"
 
 
 class AgentState(StrEnum):
     """Set by the routing room."""
 
-    AVAILABLE = "available"
+    IDLE = "idle"
     OFFERED = "offered"  # ringing for one call; reserved until answered or declined
     ON_CALL = "on_call"
     WRAP_UP = "wrap_up"
-    UNREACHABLE = "unreachable"  # would be available, but the device is not reachable
 
 
 @dataclass(frozen=True, slots=True)
 class AgentView:
     agent_id: str
-    state: AgentState
-    idle_since: float  # end of the agent's last call (mod_callcenter last_bridge_end)
-    wrapup_until: float | None
-    calls_taken: int
-    no_answer_count: int  # consecutive no-answers; reset when the agent answers
-    reachable: bool
     status: AgentStatus = AgentStatus.AVAILABLE
+    state: AgentState = AgentState.IDLE
+    reachable: bool = True
+    pause_reason: str | None = None
+    idle_since: float = 0.0  # end of the last call (mod_callcenter last_bridge_end)
+    wrapup_until: float | None = None
     call_id: str | None = None  # the call offered to or handled by the agent
+    calls_today: int = 0  # answered calls since the last daily reset
+    talk_time_today: float = 0.0
+    no_answer_count: int = 0  # consecutive; reset by an answered call or by resume
+    busy_count: int = 0
+    rejected_count: int = 0
+    failed_count: int = 0
+    lottery: float = 0.0  # the "random" strategy's key, drawn each time the agent becomes free
+    answered_at: float | None = None
+
+    def free(self, now: float) -> bool:
+        """Whether a call could be offered to the agent now (the wrap-up end is inclusive)."""
+        if self.status is not AgentStatus.AVAILABLE or not self.reachable:
+            return False
+        if self.state is AgentState.WRAP_UP:
+            return self.wrapup_until is not None and now >= self.wrapup_until
+        return self.state is AgentState.IDLE
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """An agent-initiated transfer, as the receiving agent sees it."""
+
+    at: float
+    from_agent: str
+    from_queue: str
+    to_queue: str
+    min_tier: int | None
+    notes: str
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffContext:
+    """What the receiving agent gets with an offer: the caller's journey, intent and notes."""
+
+    intent: str | None = None
+    journey: tuple[str, ...] = ()  # IVR milestones, e.g. ("menu:claims", "faq:not_answered")
+    handoffs: tuple[Handoff, ...] = ()
 
 
 class WhyNot(StrEnum):
-    """Why an agent of the queue was not chosen for a call."""
+    """Why an agent of the queue was not offered the call."""
 
-    BUSY = "busy"  # offered another call or on a call
-    STATUS = "status"  # on break or logged out
+    LOGGED_OUT = "not logged in"
+    PAUSED = "paused"
     UNREACHABLE = "unreachable"
-    WRAP_UP = "wrap_up"
-    TAKEN = "taken"  # offered to an earlier caller in the same decision
-    TRIED = "tried"  # already offered this call in the current round
-    OUTRANKED = "outranked"  # eligible, but the strategy preferred another agent
+    SKILL = "wrong skill/proficiency"
+    NOT_IN_PLAN = "in no step of the plan"
+    TIER_NOT_OPEN = "tier not open"
+    BELOW_MIN_TIER = "below the transfer's minimum tier"
+    DEDICATED_ONLY = "dedicated agent only"
+    WRAP_UP = "wrap-up"
+    BUSY = "busy"
+    TRIED = "tried"
+    OUTRANKED = "outranked"
 
 
 @dataclass(frozen=True, slots=True)
-class Passed:
+class AgentVerdict:
     agent_id: str
     why: WhyNot
-    until: float | None = None  # end of wrap-up, for WhyNot.WRAP_UP
+    until: float | None = None  # when the reason ends, if known (tier opens, wrap-up ends, ...)
+    detail: str = ""  # e.g. the pause reason, the missing skill, the step that opens the tier
+
+    def __str__(self) -> str:
+        text = f"{self.agent_id}: {self.why}"
+        if self.until is not None:
+            text += f" until t={self.until:g}"
+        return f"{text} ({self.detail})" if self.detail else text
 
 
 @dataclass(frozen=True, slots=True)
-class OfferReason:
+class Chosen:
+    """Why this agent: its place in the preference order (rank, tier, strategy key)."""
+
+    agent_id: str
+    step: str | None  # the first open plan step admitting the agent; None: dedicated agent
+    tier: int
     strategy: str
-    idle_since: float
-    new_round: bool  # every eligible agent had been tried, so the tried set was reset
-    passed: tuple[Passed, ...] = ()
+    key: float | None  # idle since / talk time / calls today / lottery; None when irrelevant
+    new_round: bool = False  # every eligible agent had been tried, so tried ones count again
 
     def __str__(self) -> str:
-        head = f"{self.strategy}: idle since {self.idle_since:g}"
-        if self.new_round:
-            head += ", new round"
-        others = ", ".join(_describe(p) for p in self.passed)
-        return f"{head}; {others}" if others else head
+        where = "dedicated agent" if self.step is None else f"step {self.step!r}"
+        key = "" if self.key is None else f" {self.key:g}"
+        again = ", new round" if self.new_round else ""
+        return f"{self.agent_id}: {where}, tier {self.tier}, {self.strategy}{key}{again}"
 
 
-def _describe(p: Passed) -> str:
-    if p.why is WhyNot.WRAP_UP and p.until is not None:
-        return f"{p.agent_id} wrap-up until {p.until:g}"
-    return f"{p.agent_id} {p.why}"
+@dataclass(frozen=True, slots=True, eq=False)
+class Decision:
+    """One routing decision for one call: who was offered, why, and why not everyone else.
+
+    `others` is computed on first use from the frozen state captured at decision time, so
+    making a decision stays cheap while every decision remains explainable.
+    """
+
+    at: float
+    call_id: str
+    queue_id: str
+    config_version: int
+    chosen: tuple[Chosen, ...]  # empty: nobody could be offered (an explanation of a waiting call)
+    _explain: Callable[[], tuple[AgentVerdict, ...]] = field(repr=False)
+    _cache: list[tuple[AgentVerdict, ...]] = field(default_factory=list, repr=False)
+
+    @property
+    def others(self) -> tuple[AgentVerdict, ...]:
+        if not self._cache:
+            self._cache.append(self._explain())
+        return self._cache[0]
+
+    def __str__(self) -> str:
+        who = "; ".join(str(c) for c in self.chosen) or "nobody offered"
+        why_not = "; ".join(str(v) for v in self.others)
+        head = f"t={self.at:g} config v{self.config_version} {self.call_id}@{self.queue_id}: {who}"
+        return f"{head} | {why_not}" if why_not else head
 
 
 @dataclass(frozen=True, slots=True)
 class Offer:
-    offer_id: str
+    offer_id: str  # f"{call_id}:{n}", unique per call
     call_id: str
     queue_id: str
     agent_id: str
     endpoint: str
     ring_timeout_s: float
-    reason: OfferReason
+    config_version: int
+    decision: Decision
+    context: HandoffContext = HandoffContext()
+
+    @property
+    def reason(self) -> Decision:
+        """Transitional alias of `decision` (the old engine logs `offer.reason`)."""
+        return self.decision
 
 
 @dataclass(frozen=True, slots=True)
-class WaitingCall:
+class CallView:
     call_id: str
     queue_id: str
-    joined_at: float
-    tried: frozenset[str] = frozenset()  # agents offered this call in the current round
+    caller_number: str | None
+    joined_at: float  # original arrival: kept across overflow, transfer and resume
+    entered_at: float  # entry into the current queue: the plan's clock
+    priority: int
+    seq: int  # arrival order, the last tie-break
+    open_steps: int = 1  # how many plan steps are open (always a prefix of the plan)
+    aged: bool = False  # waited past the queue's aging_cap_s: outranks every priority class
+    min_tier: int = 1  # set by a transfer
+    dedicated: str | None = None  # VIP dedicated agent
+    dedicated_until: float | None = None  # end of the dedicated-agent-only phase
+    tried: tuple[tuple[str, float], ...] = ()  # (agent id, offer again from) this round
+    offers: tuple[Offer, ...] = ()  # in flight (ringing), or the answered one
+    answered: bool = False
     attempts: int = 0  # offers made so far; the next offer id is f"{call_id}:{attempts + 1}"
-    offer: Offer | None = None  # the offer in flight; such a call is not offered again
+    context: HandoffContext = HandoffContext()
+
+    @property
+    def order_key(self) -> tuple[int, int, float, int]:
+        """Smaller goes first: aged calls, then higher priority, then earlier arrival."""
+        return (0 if self.aged else 1, -self.priority, self.joined_at, self.seq)
+
+    @property
+    def offer(self) -> Offer | None:
+        """Transitional: the first offer in flight (the old web route shows it)."""
+        return self.offers[0] if self.offers else None
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    position: int  # 1 = next; counts calls of the same queue ahead, ringing ones included
+    eta_s: float | None  # None when nobody in the call's open pool is logged in and available
 
 
 @dataclass(frozen=True, slots=True)
 class RoutingSnapshot:
-    """Everything `decide()` needs, and the read model served to supervisors.
+    """The read model served to supervisors, and the input of the reference `decide()`.
 
-    `agents` and `views` are in configuration order, one view per agent.
+    `views` is in configuration order, one per agent of `config`.
     """
 
     at: float
-    queues: tuple[QueueConfig, ...]
-    agents: tuple[AgentConfig, ...]
+    config: RoutingConfig
     views: tuple[AgentView, ...]
-    calls: tuple[WaitingCall, ...] = ()
-    _by_id: dict[str, AgentView] = field(init=False, repr=False, compare=False)
+    calls: tuple[CallView, ...] = ()
+    rr_last: tuple[tuple[str, int], ...] = ()  # round robin: queue id -> last offered position
 
-    def __post_init__(self) -> None:
-        if [a.agent_id for a in self.agents] != [v.agent_id for v in self.views]:
-            raise ValueError("views must match agents one to one, in configuration order")
-        object.__setattr__(self, "_by_id", {v.agent_id: v for v in self.views})
+    @property
+    def version(self) -> int:
+        return self.config.version
+
+    @property
+    def queues(self) -> tuple[Queue, ...]:
+        return self.config.queues
+
+    @property
+    def agents(self) -> tuple[Agent, ...]:
+        return self.config.agents
 
     def view(self, agent_id: str) -> AgentView:
-        try:
-            return self._by_id[agent_id]
-        except KeyError:
-            raise UnknownAgent(agent_id) from None
-
-
-def check_config(
-    queues: Sequence[QueueConfig], agents: Sequence[AgentConfig], strategies: Collection[str]
-) -> None:
-    """Raise ValueError for duplicate ids, unknown strategies or agents in unknown queues."""
-    queue_ids = [q.queue_id for q in queues]
-    agent_ids = [a.agent_id for a in agents]
-    if len(set(queue_ids)) != len(queue_ids) or len(set(agent_ids)) != len(agent_ids):
-        raise ValueError("queue and agent ids must be unique")
-    for queue in queues:
-        if queue.strategy not in strategies:
-            raise ValueError(f"queue {queue.queue_id}: unknown strategy {queue.strategy!r}")
-    for agent in agents:
-        unknown = set(agent.queues) - set(queue_ids)
-        if unknown:
-            raise ValueError(f"agent {agent.agent_id}: unknown queues {sorted(unknown)}")
+        for v in self.views:
+            if v.agent_id == agent_id:
+                return v
+        raise LookupError(agent_id)

@@ -1,216 +1,269 @@
-"""The queue actor: one task owns all routing state; every other method only posts it a message.
+"""The queue actor: one task owns the routing core; everything else posts it messages.
 
-The actor applies each message, re-runs the pure `decide()` and hands the resulting offers to the
-calls' tickets. Timers (wrap-up end, max wait) are tasks owned by the actor's TaskGroup that sleep
-on the `Clock` and post a message when due, so there is no polling and no lock. Messages about an
-offer that is no longer current (a late `declined` after `leave`, a duplicate `completed`) are
-ignored, which makes every ticket method safe to call in any order.
+Engine-facing API (all on the event loop's thread):
+
+    service = QueueService(config, MonotonicClock(), seed=0, start_logged_in=True)
+    task = asyncio.create_task(service.run())            # cancel it to stop
+
+    ticket = service.enqueue(call_id, queue_id, caller_number="+1555…", priority=0,
+                             context=HandoffContext(intent=…, journey=…))
+    offers = await ticket.next_offers()    # one Offer; several at once for ring_all
+    others = ticket.answered(offer)        # the first answer wins: stop ringing `others`
+    ticket.declined(offer, "no_answer")    # or "busy" | "rejected" | "failed"
+    ticket.completed(offer)                # conversation over: agent goes to wrap-up
+    ticket.transfer(queue_id=None, min_tier=2, notes="…")   # agent escalates; await again
+    ticket.leave("caller_gone")            # any time, idempotent
+    async for notice in ticket.notices(): …                 # journal them
+    service.position(call_id) -> Position | None; service.explain(call_id) -> list[Decision]
+    await service.login/logout/pause(agent_id, reason)/resume(agent_id)
+    service.set_reachable(agent_id, reachable)              # from AMI device state
+    await service.apply_config(config)     # all or nothing; reaches waiting calls at once
+
+`next_offers()` raises a `TicketClosed` once the call left routing: `QueueExited` (message or
+callback exit, with the notice), `WaitTimeout` (max wait, no exit), `QueueRemoved`,
+`ServiceStopped`. The engine enforces `Offer.ring_timeout_s` and reports `declined`; routing
+never withdraws a ringing offer itself (a step opening or max wait while ringing waits for the
+outcome), so a late answer cannot race a second offer for the same agent.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Literal, get_args, overload
 
 from routing.clock import Clock
-from routing.decide import STRATEGIES, decide
+from routing.config import RoutingConfig
+from routing.lifecycle import DeclineReason
 from routing.model import (
     AgentConfig,
-    AgentState,
-    AgentStatus,
-    AgentView,
+    Decision,
+    HandoffContext,
     Offer,
+    Position,
     QueueConfig,
     RoutingSnapshot,
+)
+from routing.notices import (
+    Notice,
+    OfferNotLive,
+    Overflowed,
     ServiceStopped,
     TicketClosed,
+    Transferred,
     UnknownAgent,
     UnknownQueue,
-    WaitingCall,
-    WaitTimeout,
-    check_config,
 )
+from routing.router import Close, Deliver, DuplicateCall, Effect, Notify, Router
 
-DeclineReason = Literal["no_answer", "busy", "failed"]
-
-
-@dataclass(frozen=True, slots=True)
-class _Enqueue:
-    ticket: Ticket
-    joined_at: float
+__all__ = ["DeclineReason", "QueueService", "Ticket"]
 
 
 @dataclass(frozen=True, slots=True)
-class _Outcome:
-    """What became of an offer, as reported by the call engine."""
+class _Call:
+    """A ticket's request, run by the actor against the router at the current time."""
 
-    offer: Offer
-    outcome: Literal["answered", "declined", "completed"]
-    reason: DeclineReason | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Leave:
-    ticket: Ticket
-    reason: str
+    ticket: Ticket | None
+    run: Callable[[Router, float], None]
 
 
 @dataclass(frozen=True, slots=True)
-class _MaxWait:
-    ticket: Ticket
+class _Command:
+    run: Callable[[Router, float], None]
+    done: asyncio.Future[None]
 
 
-@dataclass(frozen=True, slots=True)
-class _WrapupEnded:
-    agent_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class _AgentUpdate:
-    agent_id: str
-    reachable: bool | None = None
-    status: AgentStatus | None = None
-
-
-_Message = _Enqueue | _Outcome | _Leave | _MaxWait | _WrapupEnded | _AgentUpdate
+_TICK = object()
+_Message = _Call | _Command | object
 
 
 class Ticket:
-    """One call's place in a queue; owned by that call's task."""
+    """One call's place in routing; owned by that call's task."""
 
-    def __init__(self, call_id: str, queue_id: str, post: Callable[[_Message], None]) -> None:
+    def __init__(self, call_id: str, queue_id: str, service: QueueService) -> None:
         self.call_id = call_id
-        self.queue_id = queue_id
-        self._post = post
-        self._mailbox: asyncio.Queue[Offer | None] = asyncio.Queue()  # None: look at _closed
+        self.queue_id = queue_id  # follows overflows and transfers
+        self._service = service
+        self._offers: asyncio.Queue[tuple[Offer, ...] | None] = asyncio.Queue()
+        self._notices: asyncio.Queue[Notice | None] = asyncio.Queue()
         self._closed: TicketClosed | None = None
+        self._live: dict[str, Offer] = {}
+        self._answered: Offer | None = None
 
     @property
     def closed(self) -> bool:
         return self._closed is not None
 
-    async def next_offer(self) -> Offer:
-        """Wait for the next agent offered to this call; raises TicketClosed once it left."""
+    async def next_offers(self) -> tuple[Offer, ...]:
+        """The next offers for this call; raises TicketClosed once it left routing."""
         while True:
             if self._closed is not None:
                 raise type(self._closed)(*self._closed.args)
-            offer = await self._mailbox.get()
-            if offer is not None:
-                return offer
+            batch = await self._offers.get()
+            if batch is not None:
+                self._live.update((o.offer_id, o) for o in batch)
+                return batch
 
-    def answered(self, offer: Offer) -> None:
-        self._post(_Outcome(self._own(offer), "answered"))
+    async def next_offer(self) -> Offer:
+        """Transitional for the single-offer engine: the first offer of the next batch."""
+        return (await self.next_offers())[0]
+
+    def answered(self, offer: Offer) -> tuple[Offer, ...]:
+        """The agent answered: returns the call's other ringing offers, which lost."""
+        if self._live.pop(offer.offer_id, None) is None:
+            raise OfferNotLive(f"offer {offer.offer_id} is not ringing for {self.call_id}")
+        others = tuple(self._live.values())
+        self._live.clear()
+        self._answered = offer
+        self._send(lambda r, now: r.answered(self.call_id, offer.offer_id, now))
+        return others
 
     def declined(self, offer: Offer, reason: DeclineReason = "no_answer") -> None:
+        """The offer ended without an answer; a no-longer-ringing offer is ignored."""
         if reason not in get_args(DeclineReason):
             raise ValueError(f"unknown decline reason {reason!r}")
-        self._post(_Outcome(self._own(offer), "declined", reason))
+        if self._live.pop(offer.offer_id, None) is not None:
+            self._send(lambda r, now: r.declined(self.call_id, offer.offer_id, reason, now))
 
     def completed(self, offer: Offer) -> None:
-        self._post(_Outcome(self._own(offer), "completed"))
-        self._close(TicketClosed("completed"))
+        """The conversation with the answering agent ended; closes the ticket."""
+        if self._answered is not None and self._answered.offer_id == offer.offer_id:
+            self._send(lambda r, now: r.completed(self.call_id, offer.offer_id, now))
+            self._answered = None
+            self._close(TicketClosed("completed"))
+
+    def transfer(self, queue_id: str | None = None, min_tier: int | None = None,
+                 notes: str = "") -> None:
+        """The answering agent sends the caller to `queue_id` (default: this queue), to agents
+        of tier >= `min_tier`; age and priority are kept, `notes` reach the next agent."""
+        if self._answered is None:
+            raise OfferNotLive(f"call {self.call_id} has no answered offer to transfer")
+        if queue_id is not None and self._service.config.queue(queue_id) is None:
+            raise UnknownQueue(queue_id)
+        if min_tier is not None and min_tier < 1:
+            raise ValueError("min_tier must be >= 1")
+        offer_id = self._answered.offer_id
+        self._answered = None
+        self._send(lambda r, now: r.transfer(self.call_id, offer_id, queue_id, min_tier, notes,
+                                             now))
 
     def leave(self, reason: str = "abandoned") -> None:
-        """Idempotent and valid in any state; frees an agent offered or connected to this call."""
-        self._close(TicketClosed(reason))
-        self._post(_Leave(self, reason))
+        """Idempotent and valid in any state; frees an agent offered or connected to the call."""
+        if self._closed is None:
+            self._close(TicketClosed(reason))
+            self._send(lambda r, now: r.leave(self.call_id, reason, now))
 
-    def _own(self, offer: Offer) -> Offer:
-        if offer.call_id != self.call_id:
-            raise ValueError(f"offer {offer.offer_id} is not for call {self.call_id}")
-        return offer
+    async def notices(self) -> AsyncIterator[Notice]:
+        """Routing notices for this call, until it leaves routing."""
+        while True:
+            notice = await self._notices.get()
+            if notice is None:
+                return
+            yield notice
 
-    def _deliver(self, offer: Offer) -> None:
-        self._mailbox.put_nowait(offer)
+    def drain_notices(self) -> list[Notice]:
+        """The notices received so far, without waiting."""
+        out: list[Notice] = []
+        while not self._notices.empty():
+            notice = self._notices.get_nowait()
+            if notice is not None:
+                out.append(notice)
+        return out
+
+    def _send(self, run: Callable[[Router, float], None]) -> None:
+        self._service._post(_Call(self, run))
+
+    def _deliver(self, offers: tuple[Offer, ...]) -> None:
+        self._offers.put_nowait(offers)
+
+    def _notify(self, notice: Notice) -> None:
+        if isinstance(notice, Overflowed | Transferred):
+            self.queue_id = notice.to_queue
+        self._notices.put_nowait(notice)
 
     def _close(self, error: TicketClosed) -> None:
         if self._closed is None:
             self._closed = error
-            self._mailbox.put_nowait(None)
-
-
-@dataclass(slots=True)
-class _Agent:
-    config: AgentConfig
-    idle_since: float
-    state: AgentState = AgentState.AVAILABLE  # never UNREACHABLE here: derived in view()
-    wrapup_until: float | None = None
-    calls_taken: int = 0
-    no_answer_count: int = 0
-    reachable: bool = True
-    status: AgentStatus = AgentStatus.AVAILABLE
-    call_id: str | None = None
-
-    def view(self) -> AgentView:
-        state = self.state
-        if state is AgentState.AVAILABLE and not self.reachable:
-            state = AgentState.UNREACHABLE
-        return AgentView(
-            self.config.agent_id, state, self.idle_since, self.wrapup_until, self.calls_taken,
-            self.no_answer_count, self.reachable, self.status, self.call_id,
-        )
-
-
-@dataclass(slots=True)
-class _Call:
-    ticket: Ticket
-    queue: QueueConfig
-    joined_at: float
-    tried: frozenset[str] = frozenset()
-    attempts: int = 0
-    offer: Offer | None = None
-    answered: bool = False
-    expired: bool = False  # max wait reached while an offer was ringing
-
-    def waiting(self) -> WaitingCall:
-        return WaitingCall(
-            self.ticket.call_id, self.queue.queue_id, self.joined_at, self.tried, self.attempts,
-            self.offer,
-        )
+            self._offers.put_nowait(None)
+            self._notices.put_nowait(None)
 
 
 class QueueService:
-    """Queues and agents behind one actor task; start `run()` once and cancel it to stop.
+    """Routing behind one actor task; start `run()` once and cancel it to stop."""
 
-    Agents start available, reachable and idle since construction (ties: configuration order).
-    The engine enforces `Offer.ring_timeout_s` (originate timeout) and reports `declined`; the actor
-    never expires an offer itself, so a late answer cannot race a second offer of the same call.
-    """
+    @overload
+    def __init__(self, config: RoutingConfig, clock: Clock, *, seed: int = 0,
+                 start_logged_in: bool = True) -> None: ...
 
-    def __init__(
-        self, queues: Sequence[QueueConfig], agents: Sequence[AgentConfig], clock: Clock
-    ) -> None:
-        check_config(queues, agents, STRATEGIES)
+    @overload
+    def __init__(self, config: Sequence[QueueConfig], clock: Sequence[AgentConfig],
+                 legacy_clock: Clock, /) -> None: ...
+
+    def __init__(self, config: RoutingConfig | Sequence[QueueConfig],
+                 clock: Clock | Sequence[AgentConfig], legacy_clock: Clock | None = None, *,
+                 seed: int = 0, start_logged_in: bool = True) -> None:
+        # Transitional second form: QueueService(queues, agents, clock) from the YAML settings.
+        if not isinstance(config, RoutingConfig):
+            assert legacy_clock is not None and isinstance(clock, Sequence)
+            config, clock = RoutingConfig.from_simple(config, clock), legacy_clock
+        assert not isinstance(clock, Sequence)
         self._clock = clock
-        self._queues = {q.queue_id: q for q in queues}
-        self._agents = {a.agent_id: _Agent(a, clock.now()) for a in agents}
-        self._calls: dict[str, _Call] = {}
+        self._router = Router(config, clock.now(), seed=seed, start_logged_in=start_logged_in)
+        self._tickets: dict[str, Ticket] = {}
         self._inbox: asyncio.Queue[_Message] = asyncio.Queue()
-        self._timers: dict[tuple[str, str], asyncio.Task[None]] = {}
-        self._tg: asyncio.TaskGroup | None = None
         self._phase: Literal["new", "running", "stopped"] = "new"
-        self._published = self._snapshot(clock.now())
+        self._timer: asyncio.Task[None] | None = None
+        self._armed: float | None = None
 
-    def enqueue(self, call_id: str, queue_id: str) -> Ticket:
-        if queue_id not in self._queues:
+    @property
+    def config(self) -> RoutingConfig:
+        return self._router.config
+
+    def enqueue(self, call_id: str, queue_id: str, *, caller_number: str | None = None,
+                priority: int = 0, context: HandoffContext | None = None) -> Ticket:
+        if self._router.config.queue(queue_id) is None:
             raise UnknownQueue(queue_id)
         if self._phase == "stopped":
             raise ServiceStopped("queue service stopped")
-        ticket = Ticket(call_id, queue_id, self._inbox.put_nowait)
-        self._inbox.put_nowait(_Enqueue(ticket, self._clock.now()))
+        ticket = Ticket(call_id, queue_id, self)
+        self._post(_Call(ticket, lambda r, now: r.enqueue(call_id, queue_id, caller_number,
+                                                          priority, context, now)))
         return ticket
 
-    def set_reachable(self, agent_id: str, reachable: bool) -> None:
-        self._inbox.put_nowait(_AgentUpdate(self._known(agent_id), reachable=reachable))
+    async def login(self, agent_id: str) -> None:
+        await self._command(agent_id, "login", None)
 
-    def set_status(self, agent_id: str, status: AgentStatus) -> None:
-        self._inbox.put_nowait(_AgentUpdate(self._known(agent_id), status=status))
+    async def logout(self, agent_id: str) -> None:
+        await self._command(agent_id, "logout", None)
+
+    async def pause(self, agent_id: str, reason: str = "paused") -> None:
+        await self._command(agent_id, "pause", reason)
+
+    async def resume(self, agent_id: str) -> None:
+        await self._command(agent_id, "resume", None)
+
+    def set_reachable(self, agent_id: str, reachable: bool) -> None:
+        """From AMI device state; fire and forget."""
+        self._known(agent_id)
+        self._post(_Call(None, lambda r, now: r.agent_command(agent_id, "reachable",
+                                                              reachable, now)))
+
+    async def apply_config(self, config: RoutingConfig) -> None:
+        """Validated, then applied all at once, also to calls already waiting (InvalidConfig)."""
+        await self._run(lambda r, now: r.apply_config(config, now))
+
+    async def reset_daily_counters(self) -> None:
+        await self._run(lambda r, now: r.reset_daily(now))
+
+    def position(self, call_id: str) -> Position | None:
+        return self._router.position(call_id)
+
+    def explain(self, call_id: str) -> list[Decision]:
+        return self._router.explain(call_id)
 
     def snapshot(self) -> RoutingSnapshot:
-        """The state as of the last message the actor handled."""
-        return self._published
+        return self._router.snapshot()
 
     async def run(self) -> None:
         if self._phase != "new":
@@ -218,164 +271,92 @@ class QueueService:
         self._phase = "running"
         try:
             async with asyncio.TaskGroup() as tg:
-                self._tg = tg
                 while True:
                     message = await self._inbox.get()
-                    now = self._clock.now()
-                    self._handle(message, now)
-                    for offer in decide(self._snapshot(now), now):
-                        self._apply(offer)
-                    self._published = self._snapshot(now)
+                    self._handle(message, self._clock.now())
+                    self._dispatch(self._router.take_effects())
+                    self._arm(tg)
         finally:
             self._phase = "stopped"
-            self._tg = None
-            self._timers.clear()
-            for call in self._calls.values():
-                call.ticket._close(ServiceStopped("queue service stopped"))
+            for ticket in self._tickets.values():
+                ticket._close(ServiceStopped("queue service stopped"))
+            while not self._inbox.empty():
+                message = self._inbox.get_nowait()
+                if isinstance(message, _Command) and not message.done.done():
+                    message.done.set_exception(ServiceStopped("queue service stopped"))
+
+    # ------------------------------------------------------------ inside the actor
+
+    def _post(self, message: _Message) -> None:
+        self._inbox.put_nowait(message)
+
+    def _handle(self, message: _Message, now: float) -> None:
+        if isinstance(message, _Command):
+            try:
+                message.run(self._router, now)
+            except Exception as exc:  # the caller gets it; the actor carries on
+                if not message.done.done():
+                    message.done.set_exception(exc)
+            else:
+                if not message.done.done():
+                    message.done.set_result(None)
+        elif isinstance(message, _Call):
+            self._handle_call(message, now)
+        else:
+            self._armed = None
+            self._router.advance(now)
+
+    def _handle_call(self, message: _Call, now: float) -> None:
+        ticket = message.ticket
+        if ticket is not None and ticket.call_id not in self._tickets and not ticket.closed:
+            self._tickets[ticket.call_id] = ticket
+        try:
+            message.run(self._router, now)
+        except (DuplicateCall, UnknownQueue, UnknownAgent) as exc:
+            if ticket is not None and self._tickets.get(ticket.call_id) is ticket:
+                del self._tickets[ticket.call_id]
+            if ticket is not None:
+                ticket._close(TicketClosed(f"{type(exc).__name__}: {exc}"))
+
+    def _dispatch(self, effects: list[Effect]) -> None:
+        for effect in effects:
+            ticket = self._tickets.get(effect.call_id)
+            if ticket is None:
+                continue
+            if isinstance(effect, Deliver):
+                ticket._deliver(effect.offers)
+            elif isinstance(effect, Notify):
+                ticket._notify(effect.notice)
+            elif isinstance(effect, Close):
+                del self._tickets[effect.call_id]
+                ticket._close(effect.error)
+
+    def _arm(self, tg: asyncio.TaskGroup) -> None:
+        at = self._router.next_deadline()
+        if at == self._armed:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._armed, self._timer = at, None
+        if at is not None:
+            self._timer = tg.create_task(self._wake_at(at))
+
+    async def _wake_at(self, at: float) -> None:
+        await self._clock.sleep_until(at)
+        self._post(_TICK)
 
     def _known(self, agent_id: str) -> str:
-        if agent_id not in self._agents:
+        if self._router.config.agent(agent_id) is None:
             raise UnknownAgent(agent_id)
         return agent_id
 
-    def _snapshot(self, now: float) -> RoutingSnapshot:
-        return RoutingSnapshot(
-            at=now,
-            queues=tuple(self._queues.values()),
-            agents=tuple(a.config for a in self._agents.values()),
-            views=tuple(a.view() for a in self._agents.values()),
-            calls=tuple(c.waiting() for c in self._calls.values() if not c.answered),
-        )
+    async def _command(self, agent_id: str, command: str, arg: str | None) -> None:
+        self._known(agent_id)
+        await self._run(lambda r, now: r.agent_command(agent_id, command, arg, now))
 
-    def _handle(self, message: _Message, now: float) -> None:
-        match message:
-            case _Enqueue(ticket, joined_at):
-                self._on_enqueue(ticket, joined_at)
-            case _Outcome(offer, "answered"):
-                self._on_answered(offer)
-            case _Outcome(offer, "declined", reason):
-                self._on_declined(offer, reason == "no_answer")
-            case _Outcome(offer, "completed"):
-                call = self._current(offer)
-                if call is not None and call.answered:
-                    self._start_wrapup(self._agents[offer.agent_id], call.queue, now)
-                    self._remove(call, TicketClosed("completed"))
-            case _Leave(ticket, reason):
-                self._on_leave(ticket, reason, now)
-            case _MaxWait(ticket):
-                self._on_max_wait(ticket)
-            case _WrapupEnded(agent_id):
-                agent = self._agents[agent_id]
-                due = agent.wrapup_until is not None and agent.wrapup_until <= now
-                if agent.state is AgentState.WRAP_UP and due:
-                    agent.state, agent.wrapup_until = AgentState.AVAILABLE, None
-            case _AgentUpdate(agent_id, reachable, status):
-                agent = self._agents[agent_id]
-                agent.reachable = agent.reachable if reachable is None else reachable
-                agent.status = agent.status if status is None else status
-
-    def _on_enqueue(self, ticket: Ticket, joined_at: float) -> None:
-        if ticket.call_id in self._calls:
-            ticket._close(TicketClosed(f"call {ticket.call_id} is already queued"))
-            return
-        queue = self._queues[ticket.queue_id]
-        self._calls[ticket.call_id] = _Call(ticket, queue, joined_at)
-        if queue.max_wait_s is not None:
-            self._set_timer(("wait", ticket.call_id), joined_at + queue.max_wait_s,
-                            _MaxWait(ticket))
-
-    def _on_answered(self, offer: Offer) -> None:
-        call = self._current(offer)
-        if call is None or call.answered:
-            return
-        call.answered = True
-        self._cancel_timer(("wait", offer.call_id))
-        agent = self._agents[offer.agent_id]
-        agent.state = AgentState.ON_CALL
-        agent.calls_taken += 1
-        agent.no_answer_count = 0
-
-    def _on_declined(self, offer: Offer, no_answer: bool) -> None:
-        call = self._current(offer)
-        if call is None or call.answered:
-            return
-        agent = self._agents[offer.agent_id]
-        self._release(agent)
-        agent.no_answer_count += no_answer  # busy and failed are not no-answers
-        call.offer = None
-        if call.expired:
-            self._remove(call, WaitTimeout(f"waited {call.queue.max_wait_s:g} s"))
-
-    def _on_leave(self, ticket: Ticket, reason: str, now: float) -> None:
-        call = self._calls.get(ticket.call_id)
-        if call is None or call.ticket is not ticket:
-            return
-        if call.offer is not None:
-            agent = self._agents[call.offer.agent_id]
-            if call.answered:  # the caller hung up on the agent: the call is over
-                self._start_wrapup(agent, call.queue, now)
-            else:
-                self._release(agent)
-        self._remove(call, TicketClosed(reason))
-
-    def _on_max_wait(self, ticket: Ticket) -> None:
-        call = self._calls.get(ticket.call_id)
-        if call is None or call.ticket is not ticket or call.answered:
-            return
-        if call.offer is None:
-            self._remove(call, WaitTimeout(f"waited {call.queue.max_wait_s:g} s"))
-        else:  # an agent is ringing: wait for the outcome, as mod_callcenter does
-            call.expired = True
-
-    def _apply(self, offer: Offer) -> None:
-        call = self._calls[offer.call_id]
-        agent = self._agents[offer.agent_id]
-        # decide() re-offers a tried agent only when it starts a new round
-        call.tried = (
-            frozenset({offer.agent_id}) if offer.reason.new_round
-            else call.tried | {offer.agent_id}
-        )
-        call.attempts += 1
-        call.offer = offer
-        agent.state, agent.wrapup_until, agent.call_id = AgentState.OFFERED, None, offer.call_id
-        self._cancel_timer(("wrapup", offer.agent_id))
-        call.ticket._deliver(offer)
-
-    def _current(self, offer: Offer) -> _Call | None:
-        call = self._calls.get(offer.call_id)
-        return call if call is not None and call.offer == offer else None
-
-    def _release(self, agent: _Agent) -> None:
-        agent.state, agent.call_id = AgentState.AVAILABLE, None
-
-    def _start_wrapup(self, agent: _Agent, queue: QueueConfig, now: float) -> None:
-        # Idle time counts from the end of the call, not of wrap-up (mod_callcenter last_bridge_end)
-        agent.idle_since, agent.call_id = now, None
-        if queue.wrapup_s <= 0:
-            agent.state, agent.wrapup_until = AgentState.AVAILABLE, None
-            return
-        agent.state, agent.wrapup_until = AgentState.WRAP_UP, now + queue.wrapup_s
-        self._set_timer(("wrapup", agent.config.agent_id), agent.wrapup_until,
-                        _WrapupEnded(agent.config.agent_id))
-
-    def _remove(self, call: _Call, error: TicketClosed) -> None:
-        del self._calls[call.ticket.call_id]
-        self._cancel_timer(("wait", call.ticket.call_id))
-        call.ticket._close(error)
-
-    def _set_timer(self, key: tuple[str, str], at: float, message: _Message) -> None:
-        assert self._tg is not None, "timers are only set by the running actor"
-        self._cancel_timer(key)
-        self._timers[key] = self._tg.create_task(self._fire(key, at, message))
-
-    def _cancel_timer(self, key: tuple[str, str]) -> None:
-        task = self._timers.pop(key, None)
-        if task is not None:
-            task.cancel()
-
-    async def _fire(self, key: tuple[str, str], at: float, message: _Message) -> None:
-        await self._clock.sleep_until(at)
-        if self._timers.get(key) is asyncio.current_task():
-            del self._timers[key]
-            self._inbox.put_nowait(message)
-
+    async def _run(self, run: Callable[[Router, float], None]) -> None:
+        if self._phase == "stopped":
+            raise ServiceStopped("queue service stopped")
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._post(_Command(run, done))
+        await done
