@@ -30,7 +30,6 @@ from ari_app.media import (
     CallerAudio,
     CallerAudioError,
     Heard,
-    HeardKind,
     ListenParams,
     PlayingPrompt,
     hear,
@@ -38,6 +37,7 @@ from ari_app.media import (
     start_playback,
 )
 from ari_app.simulator_speech import say, sim_renderer
+from ivr.ports import HeardKind
 from ivr.tts import PromptRenderer
 from ivr.vad import frame_dbfs
 from tests.adapters.conftest import AsteriskTarget
