@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from routing.calls import Deliver  # noqa: E402
 from routing.config import (  # noqa: E402
     Agent,
     AgentSkill,
@@ -34,7 +35,7 @@ from routing.config import (  # noqa: E402
     Skill,
     SkillRequirement,
 )
-from routing.router import Deliver, Router  # noqa: E402
+from routing.router import Router  # noqa: E402
 
 N_SKILLS, N_QUEUES = 30, 20
 AGENTS = (100, 1_000, 10_000)

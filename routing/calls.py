@@ -1,10 +1,12 @@
-"""A call's routing record inside the router: where it waits, since when, with what credit."""
+"""A call's routing record inside the router (where it waits, since when, with what credit),
+and the effects the router hands the actor."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from routing.model import CallView, HandoffContext, Offer
+from routing.notices import Notice, TicketClosed
 
 
 @dataclass(slots=True)
@@ -80,3 +82,32 @@ class Credit:
     def of(call: CallRecord, now: float, window: float) -> Credit:
         return Credit(call.joined_at, call.queue_id, call.entered_at, call.ivr_priority,
                       call.delta, frozenset(call.opened), now, now + window)
+
+
+# ---------------------------------------------------------------- what the router tells the actor
+
+
+@dataclass(frozen=True, slots=True)
+class Deliver:
+    call_id: str
+    offers: tuple[Offer, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Notify:
+    call_id: str
+    notice: Notice
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    call_id: str
+    error: TicketClosed
+    at: float = 0.0
+
+
+Effect = Deliver | Notify | Close
+
+
+class DuplicateCall(ValueError):
+    """The call id is already queued."""

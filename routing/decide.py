@@ -12,7 +12,7 @@ one independently picks its best free eligible agent, which is then no longer fr
 * agent preference: agents not yet tried this round first, then the dedicated agent, then rank
   (first open step admitting the agent), tier, and the queue's strategy key. When every
   candidate was tried already a new round starts. `ring_all` offers the whole best
-  (rank, tier) group at once.
+  (rank, tier) group at once; `random` picks one of that group (`strategies.random_index`).
 
 The queue actor does not call this function on every event: it keeps indexes and re-decides only
 what an event touched (`routing.matcher`). Property tests check that both give the same offers.
@@ -27,6 +27,7 @@ from routing.config import Agent
 from routing.explain import Candidate, candidate, chosen, decision, preference
 from routing.model import AgentState, AgentView, CallView, Offer, RoutingSnapshot
 from routing.plan import CompiledQueue, compile_queue
+from routing.strategies import random_index
 
 
 def decide(snapshot: RoutingSnapshot, now: float) -> list[Offer]:
@@ -47,7 +48,7 @@ def decide(snapshot: RoutingSnapshot, now: float) -> list[Offer]:
         free = [candidate(cq, call, agents[a], v, positions[a], now)
                 for a, v in views.items() if v.free(now)]
         group, new_round = pick(cq, call, [c for c in free if c is not None],
-                                rr_last.get(cq.queue_id, -1))
+                                rr_last.get(cq.queue_id, -1), snapshot.seed)
         if not group:
             continue
         for c in group:
@@ -59,7 +60,8 @@ def decide(snapshot: RoutingSnapshot, now: float) -> list[Offer]:
 
 
 def pick(
-    cq: CompiledQueue, call: CallView, candidates: Sequence[Candidate], rr_last: int
+    cq: CompiledQueue, call: CallView, candidates: Sequence[Candidate], rr_last: int,
+    seed: int = 0,
 ) -> tuple[list[Candidate], bool]:
     """The candidates to offer the call to (best first), and whether a new round started."""
     untried = [c for c in candidates if not c.tried]
@@ -68,10 +70,13 @@ def pick(
         return [], False
     strategy = cq.queue.strategy
     best = min(pool, key=lambda c: preference(c, strategy, rr_last))
-    if strategy != "ring_all":
+    if strategy not in ("ring_all", "random"):
         return [best], not untried
-    group = [c for c in pool if (c.rank, c.agent.tier) == (best.rank, best.agent.tier)]
-    return sorted(group, key=lambda c: c.position), not untried
+    group = sorted((c for c in pool if (c.rank, c.agent.tier) == (best.rank, best.agent.tier)),
+                   key=lambda c: c.position)
+    if strategy == "random":
+        group = [group[random_index(seed, call.call_id, call.attempts + 1, len(group))]]
+    return group, not untried
 
 
 def offered(view: AgentView, call_id: str) -> AgentView:

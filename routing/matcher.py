@@ -26,7 +26,7 @@ from routing.explain import Candidate
 from routing.index import LazyHeap, RingSet
 from routing.model import AgentState, AgentStatus, AgentView
 from routing.plan import CompiledQueue
-from routing.strategies import Key, static_key, strategy_key
+from routing.strategies import Key, random_index, static_key, strategy_key
 
 BucketKey = tuple[int, int, str]  # (open steps, minimum tier, dedicated-phase agent or "")
 OrderKey = tuple[int, int, float, int]
@@ -53,8 +53,9 @@ class Tables:
 
 
 class Matcher:
-    def __init__(self, t: Tables, now: float) -> None:
+    def __init__(self, t: Tables, now: float, seed: int = 0) -> None:
         self.t = t
+        self.seed = seed
         self.now = now  # kept current by the router
         self.dirty_agents: set[str] = set()
         self.dirty_calls: set[str] = set()
@@ -187,17 +188,22 @@ class Matcher:
                 group = self._groups.get((call.queue_id, rank, tier))
                 if tier < call.min_tier or not group:
                     continue
-                picked = self._pick(group, strategy, call.queue_id, skip)
+                picked = self._pick(group, strategy, call, skip)
                 if picked:
                     return [self._candidate(a, rank, call) for a in picked]
         return []
 
     def _pick(
-        self, group: Group, strategy: str, qid: str, skip: Callable[[str], bool]
+        self, group: Group, strategy: str, call: CallRecord, skip: Callable[[str], bool]
     ) -> list[str]:
         ids = self.t.ids
+        if isinstance(group, RingSet) and strategy == "random":
+            pool = [ids[p] for p in group if not skip(ids[p])]
+            if not pool:
+                return []
+            return [pool[random_index(self.seed, call.call_id, call.attempts + 1, len(pool))]]
         if isinstance(group, RingSet):
-            pos = group.after(self.t.rr_last.get(qid, -1), lambda p: skip(ids[p]))
+            pos = group.after(self.t.rr_last.get(call.queue_id, -1), lambda p: skip(ids[p]))
             return [] if pos is None else [ids[pos]]
         if strategy == "ring_all":
             return sorted((a for a in group if not skip(a)), key=self.t.positions.__getitem__)

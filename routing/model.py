@@ -72,7 +72,6 @@ class AgentView:
     busy_count: int = 0
     rejected_count: int = 0
     failed_count: int = 0
-    lottery: float = 0.0  # the "random" strategy's key, drawn each time the agent becomes free
     answered_at: float | None = None
 
     def free(self, now: float) -> bool:
@@ -144,7 +143,7 @@ class Chosen:
     step: str | None  # the first open plan step admitting the agent; None: dedicated agent
     tier: int
     strategy: str
-    key: float | None  # idle since / talk time / calls today / lottery; None when irrelevant
+    key: float | None  # idle since / talk time / calls today; None when positional
     new_round: bool = False  # every eligible agent had been tried, so tried ones count again
 
     def __str__(self) -> str:
@@ -250,6 +249,7 @@ class RoutingSnapshot:
     views: tuple[AgentView, ...]
     calls: tuple[CallView, ...] = ()
     rr_last: tuple[tuple[str, int], ...] = ()  # round robin: queue id -> last offered position
+    seed: int = 0  # the random strategy's seed
 
     @property
     def version(self) -> int:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import random
 from collections import Counter, OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from routing import lifecycle as life
-from routing.calls import CallRecord, Credit
+from routing.calls import CallRecord, Close, Credit, Deliver, DuplicateCall, Effect, Notify
 from routing.config import RoutingConfig
 from routing.decide import make_offers
 from routing.explain import Candidate, decision
@@ -29,7 +28,6 @@ from routing.model import (
     Decision,
     Handoff,
     HandoffContext,
-    Offer,
     Position,
     RoutingSnapshot,
 )
@@ -51,31 +49,6 @@ RETRY_S = 5.0  # an agent who declined a call is not offered that call again for
 KEEP_CLOSED = 1000  # closed calls whose decisions stay explainable
 
 
-@dataclass(frozen=True, slots=True)
-class Deliver:
-    call_id: str
-    offers: tuple[Offer, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Notify:
-    call_id: str
-    notice: Notice
-
-
-@dataclass(frozen=True, slots=True)
-class Close:
-    call_id: str
-    error: TicketClosed
-
-
-Effect = Deliver | Notify | Close
-
-
-class DuplicateCall(ValueError):
-    """The call id is already queued."""
-
-
 class Router(CallTiming):
     def __init__(
         self, config: RoutingConfig, now: float = 0.0, *, seed: int = 0,
@@ -87,7 +60,7 @@ class Router(CallTiming):
         self.now = now
         self.retry_s = retry_s
         self.start_logged_in = start_logged_in
-        self.rng = random.Random(seed)
+        self.seed = seed
         self.seq = itertools.count()
         self.effects: list[Effect] = []
         self.credits: dict[str, Credit] = {}
@@ -119,7 +92,7 @@ class Router(CallTiming):
         for agent_id, view in fresh.items():
             self._count(agent_id, view, 1)
         self.positions = Positions(calls.values())
-        self.matcher = Matcher(self.t, self.now)
+        self.matcher = Matcher(self.t, self.now, self.seed)
 
     def _count(self, agent_id: str, view: AgentView, sign: int) -> None:
         if view.status is AgentStatus.LOGGED_OUT:
@@ -176,8 +149,6 @@ class Router(CallTiming):
             return
         old = self.t.views[agent_id]
         was, free = indexable(old), indexable(new)
-        if free and not was:
-            new = replace(new, lottery=self.rng.random())
         self.t.views[agent_id] = new
         self._count(agent_id, old, -1)
         self._count(agent_id, new, 1)
@@ -369,7 +340,7 @@ class Router(CallTiming):
         self.closed[call.call_id] = self.decisions.pop(call.call_id, [])
         while len(self.closed) > KEEP_CLOSED:
             self.closed.popitem(last=False)
-        self.effects.append(Close(call.call_id, error))
+        self.effects.append(Close(call.call_id, error, self.now))
 
     # ------------------------------------------------------------ reconfiguration
 
@@ -403,7 +374,8 @@ class Router(CallTiming):
     def snapshot(self) -> RoutingSnapshot:
         return RoutingSnapshot(
             self.now, self.config, tuple(self.t.views[a] for a in self.t.ids),
-            tuple(c.view() for c in self.t.calls.values()), tuple(self.t.rr_last.items()))
+            tuple(c.view() for c in self.t.calls.values()), tuple(self.t.rr_last.items()),
+            self.seed)
 
     def explain(self, call_id: str) -> list[Decision]:
         """Every decision made for the call, plus, while it waits, why nobody is offered now."""

@@ -33,6 +33,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args, overload
 
+from routing.calls import Close, Deliver, DuplicateCall, Effect, Notify
 from routing.clock import Clock
 from routing.config import RoutingConfig
 from routing.lifecycle import DeclineReason
@@ -55,7 +56,7 @@ from routing.notices import (
     UnknownAgent,
     UnknownQueue,
 )
-from routing.router import Close, Deliver, DuplicateCall, Effect, Notify, Router
+from routing.router import Router
 
 __all__ = ["DeclineReason", "QueueService", "Ticket"]
 
@@ -99,7 +100,7 @@ class Ticket:
         """The next offers for this call; raises TicketClosed once it left routing."""
         while True:
             if self._closed is not None:
-                raise type(self._closed)(*self._closed.args)
+                raise self._closed.with_traceback(None)
             batch = await self._offers.get()
             if batch is not None:
                 self._live.update((o.offer_id, o) for o in batch)

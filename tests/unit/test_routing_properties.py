@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from routing.calls import Deliver
 from routing.config import (
     STRATEGY_NAMES,
     Agent,
@@ -28,7 +29,7 @@ from routing.decide import decide
 from routing.explain import candidate
 from routing.model import AgentState, RoutingSnapshot
 from routing.plan import compile_queue
-from routing.router import Deliver, Router
+from routing.router import Router
 
 SKILLS = ("s0", "s1", "s2")
 NUMBERS = ("+100", "+101", "+102", "+103", "anonymous")
