@@ -29,9 +29,12 @@ outcome), so a late answer cannot race a second offer for the same agent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args, overload
+
+import structlog
 
 from routing.calls import Close, Deliver, DuplicateCall, Effect, Notify
 from routing.clock import Clock
@@ -59,6 +62,8 @@ from routing.notices import (
 from routing.router import Router
 
 __all__ = ["DeclineReason", "QueueService", "Ticket"]
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +191,7 @@ class Ticket:
     def _close(self, error: TicketClosed) -> None:
         if self._closed is None:
             self._closed = error
+            self._live.clear()  # an answer after routing let go must not be taken
             self._offers.put_nowait(None)
             self._notices.put_nowait(None)
 
@@ -314,10 +320,22 @@ class QueueService:
         try:
             message.run(self._router, now)
         except (DuplicateCall, UnknownQueue, UnknownAgent) as exc:
-            if ticket is not None and self._tickets.get(ticket.call_id) is ticket:
-                del self._tickets[ticket.call_id]
+            self._drop(ticket, TicketClosed(f"{type(exc).__name__}: {exc}"))
+        except Exception:
+            # A bug must not stop routing for every caller: this call goes to the engine's
+            # fallback, the others carry on.
+            log.exception("routing.error", call_id=ticket.call_id if ticket else None)
             if ticket is not None:
-                ticket._close(TicketClosed(f"{type(exc).__name__}: {exc}"))
+                with contextlib.suppress(Exception):
+                    self._router.leave(ticket.call_id, "routing_error", now)
+            self._drop(ticket, TicketClosed("routing error"))
+
+    def _drop(self, ticket: Ticket | None, error: TicketClosed) -> None:
+        if ticket is None:
+            return
+        if self._tickets.get(ticket.call_id) is ticket:
+            del self._tickets[ticket.call_id]
+        ticket._close(error)
 
     def _dispatch(self, effects: list[Effect]) -> None:
         for effect in effects:

@@ -38,6 +38,7 @@ from routing.notices import (
     InvalidConfig,
     OfferNotLive,
     QueueExited,
+    QueueRemoved,
     ServiceStopped,
     StepOpened,
     TicketClosed,
@@ -361,3 +362,14 @@ async def test_escalation_on_real_time_is_within_250_ms() -> None:
     assert offer.agent_id == "expert"
     assert -0.001 <= late < 0.25
     assert opened.at >= offer.decision.at - 0.25
+
+
+async def test_an_answer_after_routing_let_go_is_refused(line: Line) -> None:
+    ticket = line.service.enqueue("c1", "short")
+    (offer,) = await line.offers(ticket)
+    await line.service.apply_config(replace(CONFIG, version=2, queues=CONFIG.queues[:2]))
+    with pytest.raises(QueueRemoved):
+        await ticket.next_offers()
+    with pytest.raises(OfferNotLive):
+        ticket.answered(offer)
+    assert line.service.snapshot().view(offer.agent_id).state is AgentState.IDLE
