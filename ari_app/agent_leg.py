@@ -15,6 +15,7 @@ from ari_app.context import CallContext
 from ari_app.quiet import gone_ok
 from ivr.journey import JourneyType
 from routing.model import Offer
+from routing.notices import OfferNotLive
 from routing.service import DeclineReason, Ticket
 
 log = structlog.get_logger(__name__)
@@ -52,7 +53,14 @@ async def _ring_batch(call: CallContext, ticket: Ticket,
     try:
         winner = await _first_answer(live, min(o.ring_timeout_s for o in offers))
         if winner is not None:
-            ticket.answered(winner.offer)  # releases the ring-all losers without penalty
+            try:
+                ticket.answered(winner.offer)  # releases the ring-all losers without penalty
+            except OfferNotLive:
+                # Routing let go of the call while the phone rang (e.g. its queue was
+                # removed): drop the leg; next_offers() raises the reason.
+                log.info("agent.answer_too_late", agent=winner.offer.agent_id)
+                winner = None
+                return None
             return winner
         for leg in live:
             reason = _why_not(leg.ended)

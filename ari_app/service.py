@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -66,6 +66,7 @@ class HotlineService:
             await self._start_http(stack, parts)
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(parts.queues.run())
+                tasks.create_task(reset_counters_daily(parts.queues))
                 tasks.create_task(self._ami(parts).run())
                 tasks.create_task(self._consume_events(parts))
 
@@ -188,6 +189,15 @@ class HotlineService:
         """True while any call, or work for one, is still running."""
         router_busy = self.router is not None and (self.router.tasks or self.router.sessions)
         return bool(router_busy or self._tasks)
+
+
+async def reset_counters_daily(queues: QueueService) -> None:
+    """Least-talk-time and fewest-calls count 'today': start a new day at local midnight."""
+    while True:
+        now = datetime.now().astimezone()
+        midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        await asyncio.sleep((midnight - now).total_seconds())
+        await queues.reset_daily_counters()
 
 
 async def open_database_with_retry(url: str) -> Database:
