@@ -53,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     call.add_argument("--service", help="service URL (default: from the configuration)")
     call.add_argument("--timeout", type=float, default=90.0, help="seconds per wait")
     call.set_defaults(command=_call)
+    imp = sub.add_parser("import-queues", help="read an app_queue queues.conf (and "
+                         "queuerules.conf) into a routing configuration; print it and a report")
+    imp.add_argument("queues_conf", type=Path)
+    imp.add_argument("--rules", type=Path, help="queuerules.conf")
+    imp.set_defaults(command=_import_queues)
     demo = sub.add_parser("demo", parents=[config],
                           help="start the service, place the demo calls, stop")
     demo.set_defaults(command=_demo)
@@ -104,6 +109,21 @@ def _call(args: argparse.Namespace) -> int:
                            caller_number=args.caller, timeout_s=args.timeout,
                            on_line=_print_line))
     return 0
+
+
+def _import_queues(args: argparse.Namespace) -> int:
+    """The configuration as JSON on stdout, what could not be mapped on stderr."""
+    from routing.queues_conf import import_app_queue
+    from routing.serialize import to_document
+
+    result = import_app_queue(args.queues_conf, args.rules)
+    print(json.dumps(to_document(result.config), indent=2))
+    for unmapped in result.report:
+        print(f"not mapped: {unmapped}", file=sys.stderr)
+    problems = result.config.validate()
+    for problem in problems:
+        print(f"invalid: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -42,3 +43,13 @@ def test_run_with_a_bad_flow_names_the_file_and_node_and_stops(tmp_path: Path) -
     assert "Traceback" not in result.stderr
     assert f"{flow}" in result.stderr and "node 'main_menu'" in result.stderr
     assert "'agnet': no such node" in result.stderr
+
+
+def test_import_queues_prints_a_valid_configuration_and_what_was_not_mapped() -> None:
+    fixtures = ROOT / "tests/unit/fixtures"
+    result = _hotline("import-queues", str(fixtures / "queues.conf"),
+                      "--rules", str(fixtures / "queuerules.conf"))
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert {q["queue_id"] for q in document["queues"]} >= {"support", "sales"}
+    assert "not mapped: queues.conf [sales]" in result.stderr
