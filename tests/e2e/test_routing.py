@@ -212,3 +212,19 @@ async def test_a_rule_change_reaches_a_caller_already_waiting(hotline: HotlineFa
     offer = first(journey, "agent_offer")
     assert offer["agent"] == "gus" and offer["config_version"] == version
     assert offered_at[0] - changed_at < 5.0  # long before the old plan's 120 s step
+
+
+async def test_a_waiting_caller_hears_position_and_estimated_wait(
+        hotline: HotlineFactory) -> None:
+    async with hotline([agent("hal", QUICK)]) as line:
+        await line.api("PATCH", "/v1/routing/queues/claims", {"announce_every_s": 2})
+        await line.api("POST", "/v1/routing/agents/hal/pause", {"reason": "briefing"})
+        stamps = Stamps()
+        call = asyncio.create_task(line.call(CLAIMS + "wait_for:agent_answer hangup",
+                                             on_line=stamps.follow("caller")))
+        await stamps.wait(("caller", "queue_position"))
+        await line.api("POST", "/v1/routing/agents/hal/resume")
+        journey = await call
+    position = first(journey, "queue_position")
+    assert position["position"] == 1 and "eta_s" in position
+    assert types(journey).index("queue_position") < types(journey).index("agent_answer")
