@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from tests.e2e.conftest import AGENT_TOKEN, Hotline, HotlineFactory, Line, agent, first
+from tests.e2e.conftest import AGENT_TOKEN, Hotline, HotlineFactory, Line, agent, first, types
 
 QUICK = "Local/1*2@sim-agents"  # rings 1 s, talks 2 s
 TALKS = "Local/1*20@sim-agents"
