@@ -24,7 +24,7 @@ from ari_app.channel_vars import CORRELATION_ID_VAR
 from ari_app.context import CallContext, ServiceParts
 from ari_app.db.engine import Database, open_database
 from ari_app.db.errors import DatabaseUnavailable
-from ari_app.edges import build_listener, knowledge_settings, open_knowledge
+from ari_app.edges import knowledge_settings, open_knowledge, open_listener
 from ari_app.hub import EventHub
 from ari_app.journal import CallJournal
 from ari_app.mailbox import CallMailbox
@@ -84,7 +84,8 @@ class HotlineService:
         return ServiceParts(ari=ari, app=ast.app, queues=queues, renderer=renderer,
                             prompts=self.settings.prompts, recordings=self.settings.recordings,
                             db=db, hub=EventHub(), flow=self.flow,
-                            listener=build_listener(self.settings.speech), knowledge=knowledge,
+                            listener=await open_listener(self.settings.speech),
+                            knowledge=knowledge,
                             is_vip=lambda number: queues.config.vip(number) is not None)
 
     async def _start_http(self, stack: AsyncExitStack, parts: ServiceParts) -> None:
