@@ -7,13 +7,13 @@ message naming the setting); during a call their failures degrade to agents, nev
 from __future__ import annotations
 
 import asyncio
+import audioop  # stdlib through 3.12, which pyproject caps us at
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from contextlib import AsyncExitStack
 from dataclasses import fields
 from typing import Literal
 
-from ari_app.media.caller_audio import SAMPLE_RATE
 from ari_app.settings import ConfigError, KnowledgeConfig, SpeechConfig
 from ivr.ports import HeardAudio, Listener
 from ivr.speech.factory import SpeechSettings, build_recognizer
@@ -74,11 +74,16 @@ async def open_listener(config: SpeechConfig) -> Listener | None:
     return RecognizerListener(recognizer, executor)
 
 
+# Telephone audio carries nothing above 4 kHz. Fed to a 16 kHz acoustic model as slin16 it
+# is missing the band the model expects (measured: "I want to pay my bill" came out as "the
+# real"); decoded at 8 kHz it matches the telephone models the engines are tuned with.
+RECOGNITION_RATE = 8000
+
+
 def _speech_settings(config: SpeechConfig) -> SpeechSettings:
-    # The media path delivers slin16 (ari_app.media.caller_audio.SAMPLE_RATE).
     engine: Literal["vosk", "pocketsphinx"] = "vosk" if config.engine == "vosk" else "pocketsphinx"
     return SpeechSettings(engine=engine, vosk_model_dir=config.vosk_model_dir,
-                          sample_rate=SAMPLE_RATE)
+                          sample_rate=RECOGNITION_RATE)
 
 
 class RecognizerListener:
@@ -90,5 +95,12 @@ class RecognizerListener:
 
     async def transcribe(self, audio: HeardAudio, phrases: Sequence[str] | None) -> Recognition:
         grammar = Grammar(tuple(phrases)) if phrases else None
-        return await recognize(self._recognizer, audio.pcm, grammar, audio.sample_rate,
-                               self._executor)
+        pcm = audio.pcm
+        if audio.sample_rate != RECOGNITION_RATE:
+            pcm = await asyncio.to_thread(_resample, pcm, audio.sample_rate, RECOGNITION_RATE)
+        return await recognize(self._recognizer, pcm, grammar, RECOGNITION_RATE, self._executor)
+
+
+def _resample(pcm: bytes, rate: int, to_rate: int) -> bytes:
+    converted, _ = audioop.ratecv(pcm, 2, 1, rate, to_rate, None)
+    return converted
