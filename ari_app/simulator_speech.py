@@ -34,7 +34,14 @@ class SpeechPlaybackError(Exception):
     """The caller's sentence did not play as a whole; the message says what happened."""
 
 
-def sim_renderer(rootfs: Path | None = None, *, voice: str = "en-us") -> tuple[PromptRenderer, str]:
+# The simulated caller's voice: an MBROLA diphone voice through espeak-ng (scripts/install-deps
+# installs it). pocketsphinx's acoustic model, trained on people, hears espeak's own formant
+# voices badly ("agent" came out as "a"); HOTLINE_SIM_VOICE picks another espeak-ng voice.
+SIM_VOICE = os.environ.get("HOTLINE_SIM_VOICE", "mb-us2")
+
+
+def sim_renderer(rootfs: Path | None = None, *,
+                 voice: str = SIM_VOICE) -> tuple[PromptRenderer, str]:
     """A renderer writing into the development Asterisk's `hotline-sim` sounds folder, and
     that folder as Asterisk sees it (HOTLINE_ASTERISK_ROOT moves the root file system)."""
     root = rootfs or Path(os.environ.get("HOTLINE_ASTERISK_ROOT", DEFAULT_ROOTFS))

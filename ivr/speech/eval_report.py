@@ -30,6 +30,15 @@ class Outcome:
     def correct(self) -> bool:
         return self.score.intent == self.expected
 
+    def as_json(self) -> dict[str, object]:
+        r = self.recognition
+        return {"text": self.text, "expected": self.expected, "voice": self.voice,
+                "menu": self.menu, "heard": r.text, "heard_confidence": r.confidence,
+                "alternatives": [[a.text, a.confidence] for a in r.alternatives],
+                "intent": self.score.intent, "confidence": self.score.confidence,
+                "runner_up": self.score.runner_up, "scores": dict(self.score.scores),
+                "action": str(self.action), "audio_s": r.audio_s, "cpu_s": r.cpu_s}
+
 
 def percentiles(values: Sequence[float]) -> tuple[float, float]:
     """p50 and p95 by nearest rank."""
