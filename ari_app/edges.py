@@ -15,6 +15,8 @@ from dataclasses import fields
 from typing import Literal
 
 from ari_app.settings import ConfigError, KnowledgeConfig, SpeechConfig
+from ivr.flow import Flow
+from ivr.intents import AGENT
 from ivr.ports import HeardAudio, Listener
 from ivr.speech.factory import SpeechSettings, build_recognizer
 from ivr.speech.port import (
@@ -22,9 +24,12 @@ from ivr.speech.port import (
     Recognition,
     Recognizer,
     RecognizerConfigError,
+    RecognizerError,
     recognition_executor,
     recognize,
 )
+from knowledge_client.embedded import EmbeddedKnowledge
+from knowledge_client.faq import spoken_phrases
 from knowledge_client.port import KnowledgeConfigError, KnowledgeSource
 from knowledge_client.settings import KnowledgeSettings, build_source
 
@@ -61,8 +66,21 @@ def check_speech(config: SpeechConfig, source_file: str) -> None:
         raise ConfigError(f"{source_file}: {exc}") from None
 
 
-async def open_listener(config: SpeechConfig) -> Listener | None:
-    """The recognizer, loaded off the event loop (models take a moment), as the IVR's port."""
+def question_phrases(knowledge: KnowledgeSource | None, flow: Flow) -> tuple[str, ...] | None:
+    """The vocabulary free-form questions are heard with: the opened embedded FAQ's questions
+    and their variants plus every intent example of the flow (so "agent" is heard too). The
+    recognizer's general English LM, the alternative, heard almost none of the FAQ's questions
+    in espeak/MBROLA telephone audio (measured here); an HTTP source gives no vocabulary."""
+    if not isinstance(knowledge, EmbeddedKnowledge):
+        return None
+    examples = (e for spec in (*flow.intents.specs.values(), AGENT) for e in spec.examples)
+    return tuple(dict.fromkeys((*spoken_phrases(knowledge.book), *examples)))
+
+
+async def open_listener(config: SpeechConfig, grammars: Sequence[Sequence[str] | None] = (),
+                        questions: Sequence[str] | None = None) -> Listener | None:
+    """The recognizer, loaded and its `grammars` (phrase lists; None: free-form, heard with
+    `questions` when given) compiled off the event loop before the first call."""
     if config.engine == "none":
         return None
     try:
@@ -70,8 +88,14 @@ async def open_listener(config: SpeechConfig) -> Listener | None:
     except RecognizerConfigError as exc:
         raise ConfigError(str(exc)) from None
     executor = recognition_executor()
-    await asyncio.get_running_loop().run_in_executor(executor, recognizer.prepare, ())
-    return RecognizerListener(recognizer, executor)
+    free_form = Grammar(tuple(questions)) if questions else None
+    compiled = [free_form if g is None else Grammar(tuple(g)) for g in grammars]
+    try:
+        await asyncio.get_running_loop().run_in_executor(executor, recognizer.prepare, compiled)
+    except RecognizerError as exc:  # e.g. a corrupt vosk model, a menu no dictionary word fits
+        executor.shutdown(wait=False)
+        raise ConfigError(f"speech.engine {config.engine}: cannot start: {exc}") from None
+    return RecognizerListener(recognizer, executor, free_form)
 
 
 # Telephone audio carries nothing above 4 kHz. Fed to a 16 kHz acoustic model as slin16 it
@@ -89,12 +113,14 @@ def _speech_settings(config: SpeechConfig) -> SpeechSettings:
 class RecognizerListener:
     """ivr.ports.Listener over a recognizer engine, decoding on its own thread pool."""
 
-    def __init__(self, recognizer: Recognizer, executor: Executor) -> None:
+    def __init__(self, recognizer: Recognizer, executor: Executor,
+                 free_form: Grammar | None = None) -> None:
         self._recognizer = recognizer
         self._executor = executor
+        self._free_form = free_form
 
     async def transcribe(self, audio: HeardAudio, phrases: Sequence[str] | None) -> Recognition:
-        grammar = Grammar(tuple(phrases)) if phrases else None
+        grammar = Grammar(tuple(phrases)) if phrases else self._free_form
         pcm = audio.pcm
         if audio.sample_rate != RECOGNITION_RATE:
             pcm = await asyncio.to_thread(_resample, pcm, audio.sample_rate, RECOGNITION_RATE)

@@ -24,7 +24,12 @@ from ari_app.channel_vars import CORRELATION_ID_VAR
 from ari_app.context import CallContext, ServiceParts
 from ari_app.db.engine import Database, open_database
 from ari_app.db.errors import DatabaseUnavailable
-from ari_app.edges import knowledge_settings, open_knowledge, open_listener
+from ari_app.edges import (
+    knowledge_settings,
+    open_knowledge,
+    open_listener,
+    question_phrases,
+)
 from ari_app.hub import EventHub
 from ari_app.journal import CallJournal
 from ari_app.mailbox import CallMailbox
@@ -36,6 +41,7 @@ from ari_app.session import CallSession
 from ari_app.settings import Settings
 from ari_app.web import WebDeps, build_web_app
 from ivr.flow import Flow, flow_texts
+from ivr.grammars import flow_grammars
 from ivr.tts import PromptRenderer
 from routing.service import QueueService
 
@@ -84,7 +90,9 @@ class HotlineService:
         return ServiceParts(ari=ari, app=ast.app, queues=queues, renderer=renderer,
                             prompts=self.settings.prompts, recordings=self.settings.recordings,
                             db=db, hub=EventHub(), flow=self.flow,
-                            listener=await open_listener(self.settings.speech),
+                            listener=await open_listener(
+                                self.settings.speech, flow_grammars(self.flow),
+                                question_phrases(knowledge, self.flow)),
                             knowledge=knowledge,
                             is_vip=lambda number: queues.config.vip(number) is not None)
 

@@ -71,6 +71,7 @@ class KnowledgeConfig(_Strict):
     token: str | None = None
     deadline_s: float = Field(default=0.8, gt=0, le=10)
     faq_file: Path | None = None
+    record_file: Path | None = None  # embedded: feedback and unanswered questions, JSON lines
     outbox_file: Path | None = Path("../var/knowledge-outbox.sqlite3")
 
 

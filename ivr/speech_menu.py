@@ -19,7 +19,7 @@ from ivr.intents import NO, YES, Action, IntentSpec
 from ivr.journey import JourneyType
 from ivr.ports import Journal, Listener, SpeechChannel
 
-__all__ = ["MenuFailed", "SpokenChoice", "confirm_specs", "run_speech_menu"]
+__all__ = ["MenuFailed", "SpokenChoice", "confirm_specs", "menu_spec", "run_speech_menu"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +47,10 @@ async def run_speech_menu(node: MenuNode, channel: SpeechChannel, listener: List
                           journal: Journal, catalog: IntentCatalog, *,
                           type_ahead: bool = False) -> SpokenChoice | MenuFailed:
     """Ask until a choice or `max_attempts` failures; see the module docstring."""
-    intents = tuple(catalog.specs[name] for name in node.intents if name in catalog.specs)
     prompts: list[str] = [] if type_ahead else [node.say]
     failures = 0
     while True:
-        result = await gather(channel, listener, journal, _spec(node, prompts, intents))
+        result = await gather(channel, listener, journal, menu_spec(node, prompts, catalog))
         choice = _choice(node, result)
         reason = str(result.reason)
         if choice is not None and result.action is Action.CONFIRM and not choice.zero_out:
@@ -73,8 +72,9 @@ async def run_speech_menu(node: MenuNode, channel: SpeechChannel, listener: List
         prompts = _reask(node, failures, escalation, silent=result.reason is GatherReason.NO_INPUT)
 
 
-def _spec(node: MenuNode, prompts: Sequence[str],
-          intents: tuple[IntentSpec, ...]) -> GatherSpec:
+def menu_spec(node: MenuNode, prompts: Sequence[str], catalog: IntentCatalog) -> GatherSpec:
+    """How a speech menu gathers: its intents (from the catalog), timeouts and thresholds."""
+    intents = tuple(catalog.specs[name] for name in node.intents if name in catalog.specs)
     return GatherSpec(node.id, tuple(prompts), intents=intents,
                       first_input_timeout_s=node.timeout,
                       inter_digit_timeout_s=node.inter_digit_timeout,

@@ -196,3 +196,10 @@ def spoken_problems(answer: str) -> Sequence[str]:
     if _URL.search(answer):
         problems.append("has a web address; say where to find it instead")
     return problems
+
+
+def spoken_phrases(book: FaqBook) -> tuple[str, ...]:
+    """How callers put the book's questions (question and variants): a recognizer's
+    vocabulary for free-form questions."""
+    return tuple(dict.fromkeys(text for entry in book.entries
+                               for text in (entry.question, *entry.variants)))

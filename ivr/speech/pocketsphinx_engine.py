@@ -9,7 +9,12 @@ a keyword list 30 %. The LM lets callers combine the menu's words freely and the
 sorts out the rest.
 
 Decoders are not thread-safe and cost ~0.1 s and ~27 MB each to create, so the engine keeps a
-pool: a session borrows one for the utterance. Compiled grammars stay on the decoder.
+pool per kind: a session borrows one for the utterance. Compiled grammars stay on the decoder.
+Grammar decoders start from an empty pronouncing dictionary and are taught only the words of
+their grammars (from the wheel's cmudict): adding a menu's small LM to a decoder holding the
+whole 134,860-word dictionary took 4–25 s here (pocketsphinx walks the dictionary per search),
+with the words of the grammar alone it takes milliseconds. Free-form questions use the general
+LM on decoders with the full dictionary.
 """
 
 from __future__ import annotations
@@ -48,6 +53,12 @@ WORD_INSERTION_PENALTY = 0.01
 _PARTIAL_EVERY_S = 0.3
 _FEED_SAMPLES = 1600  # ≤ 100 ms per C call: pocketsphinx holds the GIL while it decodes
 _CMN_ALPHA = 0.2  # weight of the latest utterance in the running cepstral-mean prior
+# The starting prior: the mean cepstrum of telephone-band speech (espeak-ng, three voices, the
+# demo intents' 166 example phrases through 8 kHz mu-law at 20 dB SNR), not the wheel's
+# wideband default (40,3,-1,…), with which the first utterances after start-up came out as
+# "a" for "agent" and "get my claim" for "check my claim" (measured here).
+TELEPHONE_CMN = (57.15, -3.86, -10.44, 4.34, -8.70, 0.14, -7.22, -1.45, -7.49, 2.68, -4.28,
+                 1.79, -3.05)
 _NOT_WORDS = re.compile(r"^(<.*>|\[.*\]|\+.*\+)$")
 _ALT_PRON = re.compile(r"\(\d+\)$")
 
@@ -74,45 +85,43 @@ class PocketsphinxRecognizer:
         self.mode = mode
         self.nbest = nbest
         self._idle_max = idle_decoders
-        self._idle: list[_Decoder] = []
+        self._idle: dict[bool, list[_Decoder]] = {True: [], False: []}  # by "general?"
+        self._pronunciations: dict[str, list[str]] | None = None
         self._lock = threading.Lock()
         self._sources: dict[str, str] = {}  # grammar key → LM file path or JSGF text
         self._workdir = Path(tempfile.mkdtemp(prefix="hotline-pocketsphinx-"))
         weakref.finalize(self, shutil.rmtree, self._workdir, True)
-        self._cmn_prior: list[float] | None = None
+        self._cmn_prior = list(TELEPHONE_CMN)
 
     @property
     def name(self) -> str:
         return "pocketsphinx"
 
-    def prepare(self, grammars: Iterable[Grammar]) -> None:
-        decoder = self._borrow()
-        try:
-            for grammar in grammars:
+    def prepare(self, grammars: Iterable[Grammar | None]) -> None:
+        """Load models and compile the grammars (None: free-form) before the first call."""
+        for grammar in grammars:
+            decoder = self._borrow(general=grammar is None)
+            try:
                 decoder.activate(self._search(decoder, grammar))
-        finally:
-            self._give_back(decoder)
+            finally:
+                self._give_back(decoder)
+        self._give_back(self._borrow(general=False))
 
     def missing_words(self, grammar: Grammar) -> frozenset[str]:
         """Words of the grammar the pronouncing dictionary lacks (they cannot be heard)."""
-        decoder = self._borrow()
-        try:
-            return frozenset(w for p in grammar.phrases for w in tokens(p)
-                             if decoder.ps.lookup_word(w) is None)
-        finally:
-            self._give_back(decoder)
+        known = self._lexicon()
+        return frozenset(w for p in grammar.phrases for w in tokens(p) if w not in known)
 
     def open_session(self, grammar: Grammar | None, sample_rate: int) -> _Session:
         if sample_rate not in SUPPORTED_RATES:
             raise RecognizerError(f"pocketsphinx sessions take {SUPPORTED_RATES} Hz audio, "
                                   f"not {sample_rate}")
-        decoder = self._borrow()
+        decoder = self._borrow(general=grammar is None)
         try:
             decoder.activate(self._search(decoder, grammar))
             with self._lock:
                 prior = self._cmn_prior
-            if prior is not None:
-                decoder.ps.set_cmn(",".join(f"{v:.3f}" for v in prior))
+            decoder.ps.set_cmn(",".join(f"{v:.3f}" for v in prior))
             decoder.ps.start_utt()
         except Exception as exc:
             self._give_back(decoder)
@@ -121,28 +130,50 @@ class PocketsphinxRecognizer:
 
     # --- pool and grammars (called from worker threads) ------------------------------------
 
-    def _borrow(self) -> _Decoder:
+    def _borrow(self, *, general: bool) -> _Decoder:
         with self._lock:
-            if self._idle:
-                return self._idle.pop()
-        return self._new_decoder()
+            if self._idle[general]:
+                return self._idle[general].pop()
+        return self._new_decoder(general)
 
     def _give_back(self, decoder: _Decoder) -> None:
         with self._lock:
-            if len(self._idle) < self._idle_max:
-                self._idle.append(decoder)
+            idle = self._idle[decoder.general]
+            if len(idle) < self._idle_max:
+                idle.append(decoder)
 
-    def _new_decoder(self) -> _Decoder:
+    def _lexicon(self) -> dict[str, list[str]]:
+        """word → its pronunciations (phone strings), read once from the wheel's cmudict."""
+        with self._lock:
+            if self._pronunciations is not None:
+                return self._pronunciations
+        lexicon: dict[str, list[str]] = {}
+        with open(self._files["dict"], encoding="utf-8") as entries:
+            for entry in entries:
+                word, _, phones = entry.partition(" ")
+                if phones.strip():
+                    lexicon.setdefault(_ALT_PRON.sub("", word), []).append(phones.strip())
+        with self._lock:
+            self._pronunciations = lexicon
+        return lexicon
+
+    def _new_decoder(self, general: bool) -> _Decoder:
         from pocketsphinx import Decoder
 
+        if general:
+            dictionary = self._files["dict"]
+        else:
+            dictionary = self._workdir / "seed.dict"  # one word: the decoder insists on a file
+            if not dictionary.exists():
+                dictionary.write_text("hotline-seed AH\n", encoding="utf-8")
         try:
-            ps = Decoder(hmm=str(self._files["hmm"]), dict=str(self._files["dict"]), lm=None,
+            ps = Decoder(hmm=str(self._files["hmm"]), dict=str(dictionary), lm=None,
                          samprate=MODEL_RATE, loglevel="FATAL", lw=LANGUAGE_WEIGHT,
                          fwdflatlw=LANGUAGE_WEIGHT, bestpathlw=LANGUAGE_WEIGHT,
                          wip=WORD_INSERTION_PENALTY, pl_window=0, bestpath=True)
         except (RuntimeError, ValueError) as exc:
             raise RecognizerConfigError(f"pocketsphinx could not load its model: {exc}") from exc
-        return _Decoder(ps)
+        return _Decoder(ps, general)
 
     def _search(self, decoder: _Decoder, grammar: Grammar | None) -> str:
         name = "general" if grammar is None else f"{self.mode}_{grammar.key}"
@@ -150,20 +181,34 @@ class PocketsphinxRecognizer:
             return name
         if grammar is None:
             decoder.ps.add_lm_file(name, str(self._general_lm))
-        elif self.mode == "jsgf":
-            decoder.ps.add_jsgf_string(name, self._source(decoder, grammar))
+            decoder.searches.add(name)
+            return name
+        source = self._source(grammar)
+        self._teach(decoder, grammar)
+        if self.mode == "jsgf":
+            decoder.ps.add_jsgf_string(name, source)
         else:
-            decoder.ps.add_lm_file(name, self._source(decoder, grammar))
+            decoder.ps.add_lm_file(name, source)
         decoder.searches.add(name)
         return name
 
-    def _source(self, decoder: _Decoder, grammar: Grammar) -> str:
+    def _teach(self, decoder: _Decoder, grammar: Grammar) -> None:
+        """Add the grammar's words (all their pronunciations) to the decoder's dictionary."""
+        lexicon = self._lexicon()
+        for word in dict.fromkeys(w for p in grammar.phrases for w in tokens(p)):
+            if word in lexicon and decoder.ps.lookup_word(word) is None:
+                for index, phones in enumerate(lexicon[word]):
+                    decoder.ps.add_word(word if index == 0 else f"{word}({index + 1})", phones,
+                                        False)
+
+    def _source(self, grammar: Grammar) -> str:
         with self._lock:
             source = self._sources.get(grammar.key)
         if source is not None:
             return source
+        lexicon = self._lexicon()
         known = [" ".join(ws) for p in grammar.phrases
-                 if (ws := [w for w in tokens(p) if decoder.ps.lookup_word(w) is not None])]
+                 if (ws := [w for w in tokens(p) if w in lexicon])]
         if not known:
             raise RecognizerError("none of the grammar's words are in the pocketsphinx "
                                   "dictionary (is the menu in another language?)")
@@ -186,7 +231,7 @@ class PocketsphinxRecognizer:
             return
         with self._lock:
             prior = self._cmn_prior
-            self._cmn_prior = values if prior is None or len(prior) != len(values) else [
+            self._cmn_prior = values if len(prior) != len(values) else [
                 (1 - _CMN_ALPHA) * p + _CMN_ALPHA * v for p, v in zip(prior, values, strict=True)]
 
 
@@ -200,8 +245,9 @@ def _write_lm(phrases: list[str], path: Path) -> Path:
 
 
 class _Decoder:
-    def __init__(self, ps: Any) -> None:
+    def __init__(self, ps: Any, general: bool) -> None:
         self.ps = ps
+        self.general = general
         self.searches: set[str] = set()
 
     def activate(self, search: str) -> None:
@@ -283,7 +329,8 @@ class _Session:
         if not text:
             return "", 0.0, ()
         words = [s.prob for s in decoder.ps.seg() if not _NOT_WORDS.match(s.word)]
-        confidence = round(sum(words) / len(words), 4) if words else 0.0
+        # Word posteriors come from log-domain sums and can exceed 1 by a hair.
+        confidence = round(min(1.0, sum(words) / len(words)), 4) if words else 0.0
         self._engine._learn_cmn(decoder.ps.get_cmn())
         texts: dict[str, None] = {}
         for index, entry in enumerate(decoder.ps.nbest() or ()):

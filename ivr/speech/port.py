@@ -117,8 +117,9 @@ class Recognizer(Protocol):
         """Start an utterance constrained by `grammar`. Blocking; may raise RecognizerError."""
         ...
 
-    def prepare(self, grammars: Iterable[Grammar]) -> None:
-        """Load the model and compile grammars now (start-up), not on the first caller."""
+    def prepare(self, grammars: Iterable[Grammar | None]) -> None:
+        """Load the model and compile grammars (None: free-form) now (start-up), not on the
+        first caller."""
         ...
 
 

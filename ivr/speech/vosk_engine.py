@@ -61,7 +61,7 @@ class VoskRecognizer:
     def name(self) -> str:
         return "vosk"
 
-    def prepare(self, grammars: Iterable[Grammar]) -> None:
+    def prepare(self, grammars: Iterable[Grammar | None]) -> None:
         """Load the model (seconds for large ones): call at start-up, off the loop."""
         self._loaded()
         for grammar in grammars:
