@@ -4,25 +4,54 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
+from ari_app.ari.events import AriEvent
 from ari_app.context import CallContext
 from ari_app.media.caller_audio import CallerAudioError
 from ari_app.media.listen import ListenParams as MediaParams
 from ari_app.media.listen import listen as listen_to_caller
 from ari_app.media.prompt import PlayingPrompt, StartPromptMixin
 from ari_app.quiet import gone_ok
+from ivr.journey import JourneyType
 from ivr.ports import HeardAudio, HeardKind, ListenParams, PromptHandle
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Turn:
+    """When the caller's last utterance ended (last voiced frame) and when we decided so,
+    on the loop clock: the next prompt's PlaybackStarted closes the turn."""
+
+    speech_ended_at: float
+    decided_at: float
 
 
 class AriCallChannel(StartPromptMixin):
     def __init__(self, call: CallContext, *, voice: str | None = None) -> None:
         self._call = call
         self._voice = voice
+        self._turn: _Turn | None = None
+
+    async def start_prompt(self, text: str) -> PlayingPrompt:
+        turn, self._turn = self._turn, None
+        prompt = await super().start_prompt(text)
+        if turn is not None and prompt.started is not None:
+            prompt.started.add_done_callback(lambda started: self._close_turn(turn, started))
+        return prompt
+
+    def _close_turn(self, turn: _Turn, started: asyncio.Future[AriEvent]) -> None:
+        """Journal the caller-perceived latency of the turn (research/ivr.md §6.2)."""
+        if started.cancelled():
+            return
+        now = asyncio.get_running_loop().time()
+        self._call.journal.record(
+            JourneyType.TURN, from_speech_end_ms=round((now - turn.speech_ended_at) * 1000),
+            from_decision_ms=round((now - turn.decided_at) * 1000))
 
     async def play(self, text: str, *, interruptible: bool = True) -> str | None:
         digits = self._call.mailbox.digits
@@ -62,7 +91,9 @@ class AriCallChannel(StartPromptMixin):
                 raise asyncio.CancelledError from exc  # the hangup cancels us anyway
             log.warning("speech.audio_unavailable", error=str(exc))
             return HeardAudio(HeardKind.NO_INPUT, b"", 16000)
-        return HeardAudio(heard.kind, heard.pcm, heard.sample_rate)
+        if heard.kind is HeardKind.SPEECH and heard.speech_ended_at is not None:
+            self._turn = _Turn(heard.speech_ended_at, heard.detected_at)
+        return HeardAudio(heard.kind, heard.pcm, heard.sample_rate, heard.barged_in)
 
     async def collect_digits(self, *, max_digits: int, first_timeout: float,
                              inter_digit_timeout: float, finish_key: str | None = "#") -> str:

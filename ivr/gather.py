@@ -138,7 +138,8 @@ async def gather(channel: SpeechChannel, listener: Listener | None, journal: Jou
         return GatherResult(GatherReason.NO_INPUT)
     recognition = await listener.transcribe(won, spec.phrases())
     journal.record(JourneyType.SPEECH, node=spec.node, text=recognition.text,
-                   confidence=round(recognition.confidence, 3))
+                   confidence=round(recognition.confidence, 3), barged_in=won.barged_in,
+                   seconds=round(len(won.pcm) / (2 * won.sample_rate), 2))
     if not spec.intents:
         if spec.zero_out and _asks_for_agent(recognition.text):
             return GatherResult(GatherReason.ZERO_OUT, text=recognition.text,
@@ -163,10 +164,10 @@ async def gather(channel: SpeechChannel, listener: Listener | None, journal: Jou
 
 
 def _asks_for_agent(text: str) -> bool:
-    """A short free-form answer naming a human ("agent please", "a person") — a real
-    question is longer than four words."""
+    """A short free-form answer naming a human ("agent please", "I want to talk to an
+    agent") — a question naming one ("how do I reach my agent about a claim") is longer."""
     said = tokens(text)
-    return 0 < len(said) <= 4 and not _HUMAN.isdisjoint(said)
+    return 0 < len(said) <= 6 and not _HUMAN.isdisjoint(said)
 
 
 def _keyed(journal: Journal, spec: GatherSpec, digits: str) -> GatherResult:

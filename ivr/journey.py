@@ -25,6 +25,7 @@ class JourneyType(StrEnum):
     ROUTING = "routing"  # a routing notice: plan step opened, priority changed, overflow
     TRANSFER = "transfer"  # an agent sent the caller on, with notes
     SPEECH = "speech"  # what the recognizer heard
+    TURN = "turn"  # caller-perceived latency: the caller stopped speaking → our next prompt
     INTENT = "intent"  # what the caller wants, with confidence
     CONFIRM = "confirm"
     KNOWLEDGE = "knowledge"  # a self-service answer looked up / played / judged

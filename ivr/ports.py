@@ -68,11 +68,13 @@ class ListenParams:
 
 @dataclass(frozen=True, slots=True)
 class HeardAudio:
-    """One utterance: 16-bit little-endian mono PCM at `sample_rate`; empty for no_input."""
+    """One utterance: 16-bit little-endian mono PCM at `sample_rate`; empty for no_input.
+    `barged_in`: the caller started speaking during a prompt, which was stopped."""
 
     kind: HeardKind
     pcm: bytes
     sample_rate: int
+    barged_in: bool = False
 
 
 class PromptHandle(Protocol):

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ari_app.ari.events import AriEvent, PlaybackFinished
+from ari_app.ari.events import AriEvent, PlaybackFinished, PlaybackStarted
 from ari_app.ari.rest import AriRest
 from ari_app.context import CallContext
 from ari_app.media.caller_audio import EventWaiter
@@ -25,11 +25,14 @@ STOP_TIMEOUT_S = 2.0
 @dataclass
 class PlayingPrompt:
     """A playback under way. `finished` resolves with its PlaybackFinished (state `done`, or
-    `failed` when it was stopped, the file is missing or the channel went away)."""
+    `failed` when it was stopped, the file is missing or the channel went away); `started`
+    with its PlaybackStarted (the moment the caller begins to hear it), or is cancelled when
+    it finished without starting."""
 
     ari: AriRest
     playback_id: str
     finished: asyncio.Future[AriEvent]
+    started: asyncio.Future[AriEvent] | None = None
     stopped: bool = False
 
     def done(self) -> bool:
@@ -62,13 +65,20 @@ async def start_playback(ari: AriRest, channel_id: str, media: Sequence[str], *,
     bind(playback_id)
     finished = events.expect(
         lambda e: isinstance(e, PlaybackFinished) and e.playback_id == playback_id)
-    finished.add_done_callback(lambda _: unbind(playback_id))
+    started = events.expect(
+        lambda e: isinstance(e, PlaybackStarted) and e.playback_id == playback_id)
+
+    def ended(_: asyncio.Future[AriEvent]) -> None:
+        started.cancel()
+        unbind(playback_id)
+
+    finished.add_done_callback(ended)
     try:
         await ari.play(channel_id, media, playback_id)
     except BaseException:
         finished.cancel()
         raise
-    return PlayingPrompt(ari, playback_id, finished)
+    return PlayingPrompt(ari, playback_id, finished, started)
 
 
 class StartPromptMixin:

@@ -41,7 +41,7 @@ async def test_a_spoken_intent_after_the_prompt() -> None:
     assert result.confidence >= 0.7 and result.text == "pay my bill"
     assert channel.stopped == []  # it played to the end
     assert journal.of(J.SPEECH) == [{"node": "menu", "text": "pay my bill",
-                                     "confidence": 0.9}]
+                                     "confidence": 0.9, "barged_in": False, "seconds": 0.0}]
     (intent,) = journal.of(J.INTENT)
     assert (intent["intent"], intent["action"]) == ("billing", "act")
     grammar = listener.grammars[0]
