@@ -40,14 +40,19 @@ class IntentSpec:
 
 
 # Universal intents (issue 4): zero-out to a human at every menu, confirmations, survey digits.
-AGENT = IntentSpec("agent", ("agent", "operator", "representative", "a person", "human",
-                             "a real person", "speak to someone", "customer service"), ("0",))
+# ivr/flows/intents.yaml repeats them (a test keeps the two equal); flows may list them unset.
+AGENT = IntentSpec("agent", (
+    "agent", "an agent", "operator", "representative", "a person", "a real person", "human",
+    "a human being", "speak to someone", "talk to somebody", "speak to a person",
+    "talk to a representative", "customer service", "transfer me", "let me talk to an agent",
+), ("0",))
 YES = IntentSpec("yes", ("yes", "yeah", "yep", "correct", "that is right", "right", "sure",
-                         "exactly", "absolutely"), ("1",))
+                         "exactly", "absolutely", "yes please", "that is correct"), ("1",))
 NO = IntentSpec("no", ("no", "nope", "wrong", "that is wrong", "not really", "no thanks",
-                       "incorrect", "that is not right"), ("2",))
+                       "incorrect", "that is not right", "no it is not"), ("2",))
 SURVEY_DIGITS = tuple(
-    IntentSpec(word, (word, f"a {word}", f"number {word}"), (str(digit),))
+    IntentSpec(word, (word, f"a {word}", f"number {word}", f"{word} star{'s' * (digit > 1)}",
+                      f"I give it a {word}"), (str(digit),))
     for digit, word in enumerate(("one", "two", "three", "four", "five"), start=1)
 )
 
@@ -131,7 +136,8 @@ _CARRIER = frozenset(
         "we", "our"
     ])
 _CARRIER_WEIGHT = 0.15
-_UNKNOWN_WEIGHT = 1.0  # a word no intent uses: it makes every intent less likely
+_BIGRAM_SHARE = 0.25
+_UNKNOWN_WEIGHT = 0.5  # a word no intent uses: it makes every intent a little less likely
 
 
 def normalize(text: str) -> str:
@@ -191,6 +197,8 @@ class _Model:
     weights: Mapping[str, float]
 
     def weight(self, token: str) -> float:
+        if token in _CARRIER:
+            return _CARRIER_WEIGHT * self.weights.get(token, 1.0)
         return self.weights.get(token, _UNKNOWN_WEIGHT)
 
 
@@ -203,7 +211,7 @@ def _model(intents: Sequence[IntentSpec]) -> _Model:
     for word in set().union(*vocab.values()) if vocab else ():
         spread = sum(word in v for v in vocab.values())
         idf = math.log(1 + count / spread) / math.log(1 + count)  # 1 for a word of one intent
-        weights[word] = idf * (_CARRIER_WEIGHT if word in _CARRIER else 1.0)
+        weights[word] = idf
     return _Model(examples, vocab, weights)
 
 
@@ -215,6 +223,7 @@ def _text_scores(words: tuple[str, ...], model: _Model) -> dict[str, float]:
     """Soft F1 per intent: best example's weighted recall × share of the words it explains."""
     scores: dict[str, float] = {}
     total = sum(model.weight(w) for w in words)
+    pairs = set(zip(words, words[1:], strict=False))
     for name, examples in model.examples.items():
         if not words or not examples or total == 0:
             scores[name] = 0.0
@@ -223,12 +232,25 @@ def _text_scores(words: tuple[str, ...], model: _Model) -> dict[str, float]:
         precision = sum(model.weight(w) * _best_match(w, vocab) for w in words) / total
         best = 0.0
         for example in examples:
-            need = sum(model.weight(t) for t in example) or 1.0
-            recall = sum(model.weight(t) * _best_match(t, words) for t in example) / need
+            recall = _recall(example, words, pairs, model)
             if recall + precision > 0:
                 best = max(best, 2 * recall * precision / (recall + precision))
         scores[name] = best
     return scores
+
+
+def _recall(example: tuple[str, ...], words: tuple[str, ...],
+            pairs: set[tuple[str, str]], model: _Model) -> float:
+    """How much of the example the words contain; word order counts a little (adjacent pairs),
+    so "my claim" leans to the status of a claim and "a claim" to a new one."""
+    need = sum(model.weight(t) for t in example) or 1.0
+    unigram = sum(model.weight(t) * _best_match(t, words) for t in example) / need
+    if len(example) < 2 or _BIGRAM_SHARE == 0:
+        return unigram
+    bigrams = list(zip(example, example[1:], strict=False))
+    weight = [model.weight(a) + model.weight(b) for a, b in bigrams]
+    hits = sum(w for (a, b), w in zip(bigrams, weight, strict=True) if (a, b) in pairs)
+    return (1 - _BIGRAM_SHARE) * unigram + _BIGRAM_SHARE * hits / (sum(weight) or 1.0)
 
 
 def classify(recognition: RecognitionLike, intents: Sequence[IntentSpec], *,
@@ -250,8 +272,8 @@ def classify(recognition: RecognitionLike, intents: Sequence[IntentSpec], *,
         for name, value in scores.items():
             pooled[name] += value * weight / mass if mass > 0 else 0.0
     ranked = sorted(pooled.items(), key=lambda kv: kv[1], reverse=True)
-    if not ranked or ranked[0][1] <= 0.0:
-        return IntentScore(None, 0.0, None, MappingProxyType(dict(ranked)))
+    if not ranked or round(ranked[0][1], 4) <= 0.0:  # as reported: a vanishing match is none
+        return IntentScore(None, 0.0, None, MappingProxyType({k: round(v, 4) for k, v in ranked}))
     (top, s1), (second, s2) = ranked[0], (ranked[1] if len(ranked) > 1 else (None, 0.0))
     margin = 1.0 - math.exp(-(s1 - s2) / 0.12)  # close runner-up → ask rather than act
     heard = 0.5 + 0.5 * min(1.0, max(0.0, recognition.confidence))

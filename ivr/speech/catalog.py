@@ -1,8 +1,11 @@
-"""Intent files (`ivr/flows/intents.yaml`): which intents exist and which menus hear them.
+"""Intent files (`ivr/flows/intents.yaml`) as the evaluation harness reads them.
 
-`parse_catalog` is pure and reports every problem at once, one line each; `load_catalog` reads
-the file. The universal intents of `ivr.intents` (agent, yes, no, one..five) may be listed in a
-menu without defining them.
+The service reads the `intents:` section through `ivr.loader` (flows map intents to nodes);
+this reader also takes the `menus:` section — which intents each kind of question hears and
+their keypad keys — so the harness recognises each test line with its menu's grammar.
+`parse_catalog` is pure and reports every problem at once; `load_catalog` reads the file.
+The universal intents of `ivr.intents` (agent, yes, no, one..five) may be listed in a menu
+without defining them.
 """
 
 from __future__ import annotations
@@ -75,8 +78,8 @@ def _intents(raw: object, problems: list[str]) -> dict[str, IntentSpec]:
     specs: dict[str, IntentSpec] = {}
     for name, body in raw.items():
         where = f"intents: {name}"
-        if not isinstance(body, Mapping) or set(body) - {"examples"}:
-            problems.append(f"{where}: expected {{examples: [phrases]}}")
+        if not isinstance(body, Mapping) or set(body) - {"examples", "label"}:
+            problems.append(f"{where}: expected {{examples: [phrases], label: text}}")
             continue
         examples = body.get("examples")
         if (not isinstance(examples, list) or not examples
