@@ -5,8 +5,11 @@ time (seconds since the stream began, counted in samples, not wall clock), event
 The same frames always give the same events, so tests feed synthetic audio.
 
 - **Noise floor**: the mean level of the first `calibrate_s` of the stream (no detection
-  then), afterwards it follows quiet frames down at once and up slowly (`floor_rise_db_per_s`),
-  and is frozen while the caller speaks, so a long vowel never becomes "noise".
+  then) — except frames louder than `max_floor_dbfs`, which are no line noise but a caller
+  already speaking as listening starts: they go to detection, so a short "yes" said at once
+  is not learnt as the floor and lost. Afterwards it follows quiet frames down at once and
+  up slowly (`floor_rise_db_per_s`), and is frozen while the caller speaks, so a long vowel
+  never becomes "noise".
 - **Start of speech**: `start_s` of consecutive frames louder than the floor by
   `start_margin_db` (and than `min_speech_dbfs`: on a digitally silent line the floor is far
   down and a click must not count). The start is the first of those frames.
@@ -58,6 +61,7 @@ class VadParams:
     min_speech_dbfs: float = -45.0
     initial_floor_dbfs: float = -60.0
     floor_min_dbfs: float = -80.0
+    max_floor_dbfs: float = -35.0
     floor_rise_db_per_s: float = 6.0
     start_s: float = 0.08
     calibrate_s: float = 0.1
@@ -145,7 +149,8 @@ class Endpointer:
         end = at + len(pcm) / (2 * self.sample_rate)
         if self._first_at is None:
             self._first_at = at
-        if end - self._first_at <= self.params.vad.calibrate_s + 1e-9:
+        calibrating = end - self._first_at <= self.params.vad.calibrate_s + 1e-9
+        if calibrating and level <= self.params.vad.max_floor_dbfs:
             self._calibrate(level)
             return None
         if not detect:

@@ -141,6 +141,16 @@ def test_noise_floor_follows_a_noisier_line() -> None:
     assert events[:1] == [SpeechStarted(2.0)]
 
 
+def test_speech_from_the_first_frame_is_speech_not_the_noise_floor() -> None:
+    # The caller is already talking when listening starts: a short word is heard, not
+    # calibrated into the floor (which would hide it).
+    ep = endpointer(end_silence_s=0.5)
+    events = run(ep, frames(tone(0.3, -18), noise(1.0, -60)))
+    assert events == [SpeechStarted(0.0), SpeechEnded(0.0, pytest.approx(0.3),
+                                                      pytest.approx(0.8))]
+    assert ep.floor_dbfs < -40
+
+
 def test_floor_rises_slowly_and_falls_at_once() -> None:
     ep = endpointer(first_input_timeout_s=30)
     run(ep, frames(noise(1.0, -70)))
