@@ -31,6 +31,7 @@ __all__ = ["LOOKUP_CEILING_S", "REPORT_CEILING_S", "SelfServiceCall", "run_self_
 LOOKUP_CEILING_S = 3.0
 REPORT_CEILING_S = 1.0  # the outbox answers at once; never keep a caller waiting on a report
 QUESTION_ATTEMPTS = 2
+_NOT_UNDERSTOOD = frozenset({GatherReason.NO_MATCH, GatherReason.LOW_CONFIDENCE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +155,9 @@ async def _answer(funnel: _Funnel, item: Item) -> Contained | ToQueue:
                    question=item.question, state="played")
     await say(funnel.channel, journal, node.id, [item.answer_spoken])
     reason, intent = await funnel.ask(funnel.spec((node.helped,), call.yes_no))
+    if reason in _NOT_UNDERSTOOD:  # heard but not understood: ask once more; silence is a no
+        journal.record(JourneyType.NO_MATCH, node=node.id, attempt=1)
+        reason, intent = await funnel.ask(funnel.spec((node.helped,), call.yes_no))
     helped = reason in {GatherReason.DTMF, GatherReason.SPEECH} and intent == call.yes_no[0].name
     journal.record(JourneyType.KNOWLEDGE, node=node.id, item_id=item.item_id,
                    question=item.question, state="helped" if helped else "not_helped")

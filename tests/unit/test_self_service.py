@@ -71,6 +71,22 @@ async def test_not_helped_goes_to_an_agent() -> None:
     assert journal.of(J.SELF_SERVICE) == []
 
 
+async def test_a_helped_answer_not_understood_is_asked_once_more() -> None:
+    knowledge = FakeKnowledge({QUESTION: [DRIVER]})
+    outcome, channel, journal = await run([Say(QUESTION), Say("purple"), Say("yes")], knowledge)
+    assert isinstance(outcome, Contained)
+    assert channel.texts.count(NODE.helped) == 2
+    assert journal.of(J.NO_MATCH) == [{"node": "ask_question", "attempt": 1}]
+    assert states(journal) == ["played", "helped"]
+
+
+async def test_a_helped_answer_not_understood_twice_is_not_helped() -> None:
+    outcome, _, journal = await run([Say(QUESTION), Say("purple"), Say("purple")],
+                                    FakeKnowledge({QUESTION: [DRIVER]}))
+    assert outcome == ToQueue("general", "agent", "not_helped")
+    assert states(journal) == ["played", "not_helped"]
+
+
 async def test_silence_after_the_answer_is_not_helped() -> None:
     outcome, _, _ = await run([Say(QUESTION), SILENCE], FakeKnowledge({QUESTION: [DRIVER]}))
     assert outcome == ToQueue("general", "agent", "not_helped")
