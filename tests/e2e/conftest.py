@@ -109,9 +109,9 @@ async def hotline(ari: AriRest, tmp_path: Path) -> AsyncIterator[HotlineFactory]
     @asynccontextmanager
     async def start(agents: list[dict[str, Any]], queues: list[dict[str, Any]] | None = None,
                     database_url: str | None = None, speech_engine: str = "none",
-                    ) -> AsyncIterator[Hotline]:
+                    knowledge: dict[str, Any] | None = None) -> AsyncIterator[Hotline]:
         config = _write_config(tmp_path, agents, queues or DEFAULT_QUEUES, database_url,
-                               speech_engine)
+                               speech_engine, knowledge)
         settings, flow = load_all(config)
         async with running(settings, flow) as service:
             hotline = Hotline(service, settings, Endpoints(
@@ -148,7 +148,8 @@ async def _assert_asterisk_clean(ari: AriRest, hotline: Hotline) -> None:
 
 
 def _write_config(tmp: Path, agents: list[dict[str, Any]], queues: list[dict[str, Any]],
-                  database_url: str | None = None, speech_engine: str = "none") -> Path:
+                  database_url: str | None = None, speech_engine: str = "none",
+                  knowledge: dict[str, Any] | None = None) -> Path:
     config = {
         # An app of its own, so suites running side by side never see each other's calls.
         "asterisk": {"app": f"hotline-test-{uuid.uuid4().hex[:8]}"},
@@ -162,7 +163,9 @@ def _write_config(tmp: Path, agents: list[dict[str, Any]], queues: list[dict[str
         "queues": queues,
         "agents": agents,
         "speech": {"engine": speech_engine},
-        "knowledge": {"source": "embedded", "outbox_file": str(tmp / "outbox.sqlite3")},
+        "knowledge": knowledge or {"source": "embedded",
+                                   "outbox_file": str(tmp / "outbox.sqlite3"),
+                                   "record_file": str(tmp / "knowledge-record.jsonl")},
         "api_tokens": [{"token": SUPERVISOR_TOKEN, "actor": "sam", "role": "supervisor"},
                        {"token": AGENT_TOKEN, "actor": "alice", "role": "agent"}],
     }
