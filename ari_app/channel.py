@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,8 @@ import structlog
 
 from ari_app.ari.events import AriEvent
 from ari_app.context import CallContext
-from ari_app.media.caller_audio import CallerAudioError
+from ari_app.media.caller_audio import AudioFrame, CallerAudio, CallerAudioError
+from ari_app.media.listen import Heard, hear
 from ari_app.media.listen import ListenParams as MediaParams
 from ari_app.media.listen import listen as listen_to_caller
 from ari_app.media.prompt import PlayingPrompt, StartPromptMixin
@@ -36,6 +38,7 @@ class AriCallChannel(StartPromptMixin):
         self._call = call
         self._voice = voice
         self._turn: _Turn | None = None
+        self._frames: AsyncGenerator[AudioFrame, None] | None = None
 
     async def start_prompt(self, text: str) -> PlayingPrompt:
         turn, self._turn = self._turn, None
@@ -77,15 +80,36 @@ class AriCallChannel(StartPromptMixin):
                 with contextlib.suppress(asyncio.CancelledError):
                     await digit_arrived
 
+    @contextlib.asynccontextmanager
+    async def hearing(self) -> AsyncIterator[None]:
+        """The caller's audio, open for the block. When it cannot be opened the block runs
+        anyway: `listen` tries once more and degrades to 'no input' (keys still work)."""
+        audio = CallerAudio.for_call(self._call)
+        try:
+            self._frames = await audio.__aenter__()
+        except CallerAudioError as exc:
+            if self._call.mailbox.has_ended(self._call.channel_id):
+                raise asyncio.CancelledError from exc
+            log.warning("speech.audio_unavailable", error=str(exc))
+        try:
+            yield
+        finally:
+            self._frames = None
+            await audio.__aexit__(None, None, None)
+
     async def listen(self, *, prompt: PromptHandle | None, params: ListenParams) -> HeardAudio:
         """One utterance of the caller's; a broken audio path degrades to 'no input' (the
         keypad still works) instead of failing the call."""
         playing = prompt if isinstance(prompt, PlayingPrompt) else None
+        media = MediaParams(first_input_timeout_s=params.first_input_timeout_s,
+                            end_silence_s=params.end_silence_s,
+                            max_speech_s=params.max_speech_s, barge_in=params.barge_in)
         try:
-            heard = await listen_to_caller(self._call, prompt_playing=playing, params=MediaParams(
-                first_input_timeout_s=params.first_input_timeout_s,
-                end_silence_s=params.end_silence_s, max_speech_s=params.max_speech_s,
-                barge_in=params.barge_in))
+            heard: Heard
+            if self._frames is not None:
+                heard = await hear(self._frames, prompt_playing=playing, params=media)
+            else:
+                heard = await listen_to_caller(self._call, prompt_playing=playing, params=media)
         except CallerAudioError as exc:
             if self._call.mailbox.has_ended(self._call.channel_id):
                 raise asyncio.CancelledError from exc  # the hangup cancels us anyway

@@ -124,14 +124,15 @@ async def gather(channel: SpeechChannel, listener: Listener | None, journal: Jou
             await say(channel, journal, spec.node, [last])
         return _keyed(journal, spec, await _collect(channel, spec, spec.first_input_timeout_s))
     prompt: PromptHandle | None = None
-    if last and typed is None:
-        journal.record(JourneyType.PROMPT, node=spec.node, text=last)
-        prompt = await channel.start_prompt(last)
-    try:
-        won = await _race(channel, spec, prompt)
-    finally:
-        if prompt is not None and not prompt.done():
-            await prompt.stop()
+    async with channel.hearing():
+        if last and typed is None:
+            journal.record(JourneyType.PROMPT, node=spec.node, text=last)
+            prompt = await channel.start_prompt(last)
+        try:
+            won = await _race(channel, spec, prompt)
+        finally:
+            if prompt is not None and not prompt.done():
+                await prompt.stop()
     if isinstance(won, str):
         return _keyed(journal, spec, won)
     if won.kind is HeardKind.NO_INPUT:

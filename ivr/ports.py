@@ -7,6 +7,7 @@ IVR never catches it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -94,6 +95,12 @@ class SpeechChannel(CallChannel, Protocol):
 
     async def start_prompt(self, text: str) -> PromptHandle:
         """Start speaking `text` and return at once (barge-in needs the prompt running)."""
+        ...
+
+    def hearing(self) -> AbstractAsyncContextManager[None]:
+        """Open the caller's audio for the block, before the prompt that asks starts: a caller
+        who answers at once is heard from the first syllable (opening it inside `listen`
+        raced them and lost the start of a quick "yes"). `listen` in the block uses it."""
         ...
 
     async def listen(self, *, prompt: PromptHandle | None, params: ListenParams) -> HeardAudio:

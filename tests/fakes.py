@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ivr.journey import JourneyType
@@ -148,15 +149,28 @@ class FakeSpeechChannel(FakeChannel):
         self.turns = [Keys(t) if isinstance(t, str) else t for t in turns]
         self.prompts: list[FakePrompt] = []
         self.listens: list[object] = []  # the ListenParams of each listen
+        self.hearings = 0  # blocks the caller's audio was open for
+        self.ears_open = False
+        self.prompts_heard: list[bool] = []  # per prompt: was the audio open when it began
         self._listening = False
 
     @property
     def stopped(self) -> list[str]:
         return [p.text for p in self.prompts if p.stopped]
 
+    @contextlib.asynccontextmanager
+    async def hearing(self) -> AsyncIterator[None]:
+        self.hearings += 1
+        self.ears_open = True
+        try:
+            yield
+        finally:
+            self.ears_open = False
+
     async def start_prompt(self, text: str) -> FakePrompt:
         await asyncio.sleep(0)
         self.played.append((text, True))
+        self.prompts_heard.append(self.ears_open)
         prompt = FakePrompt(text)
         self.prompts.append(prompt)
         return prompt
@@ -196,6 +210,7 @@ class FakeSpeechChannel(FakeChannel):
         raise AssertionError("unreachable")
 
     async def listen(self, *, prompt: object, params: object) -> HeardAudio:
+        assert self.ears_open, "listen outside hearing(): a quick answer would be clipped"
         self._listening = True
         self.listens.append(params)
         try:

@@ -187,7 +187,11 @@ def first(journey: list[Line], event_type: str, /, **match: object) -> Line:
     for line in journey:
         if line["type"] == event_type and all(line.get(k) == v for k, v in match.items()):
             return line
-    raise AssertionError(f"no {event_type} {match} in journey: {types(journey)}")
+    heard = [{k: line.get(k) for k in ("node", "text", "intent", "confidence", "action")
+              if line.get(k) is not None} for line in journey
+             if line["type"] in ("speech", "intent")]
+    raise AssertionError(f"no {event_type} {match} in journey: {types(journey)}; "
+                         f"speech and intents: {heard}")
 
 
 def index_of(journey: list[Line], event_type: str, /, **match: object) -> int:

@@ -34,6 +34,21 @@ async def run(turns: list[object], spec: GatherSpec = MENU,
     return result, channel, journal
 
 
+async def test_the_callers_audio_is_open_before_the_prompt_that_asks() -> None:
+    spec = GatherSpec("menu", ("Welcome.", "Say what you need."), intents=(CLAIMS, BILLING))
+    result, channel, _ = await run([Say("pay my bill", barge=True)], spec)
+    assert result.intent == "billing"
+    # The welcome plays before listening begins; the asking prompt only once ears are open.
+    assert channel.prompts_heard == [True]
+    assert channel.hearings == 1 and not channel.ears_open
+
+
+async def test_keys_only_gathers_do_not_open_the_callers_audio() -> None:
+    result, channel, _ = await run(["2"], GatherSpec("menu", ("Press 2.",), speech=False,
+                                                     intents=(CLAIMS, BILLING)))
+    assert result.intent == "billing" and channel.hearings == 0
+
+
 async def test_a_spoken_intent_after_the_prompt() -> None:
     listener = FakeListener()
     result, channel, journal = await run([Say("pay my bill")], listener=listener)
