@@ -43,8 +43,13 @@ unit: venv
 bench: venv
 	$(PY) benchmarks/bench_routing.py
 
+# The spoken set through the recognizer, then a sample of calls through the real Asterisk for
+# the turn latency (hotline measure-turns), printed together.
+EVAL_CALLS ?= 12
 eval: deps venv asterisk-build
-	scripts/with-asterisk $(PY) -m ivr.speech.evaluate --set $(EVAL_SET)
+	scripts/with-asterisk sh -c '$(VENV)/bin/hotline measure-turns --set "$(EVAL_SET)" \
+	  --calls $(EVAL_CALLS) --out var/turn-latency.json && \
+	  $(PY) -m ivr.speech.evaluate --set "$(EVAL_SET)" --latency-from var/turn-latency.json'
 
 stop:
 	scripts/dev-asterisk stop

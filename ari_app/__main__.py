@@ -61,6 +61,15 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", parents=[config],
                           help="start the service, place the demo calls, stop")
     demo.set_defaults(command=_demo)
+    turns = sub.add_parser("measure-turns", parents=[config],
+                           help="speech turn latency through Asterisk: place calls that say "
+                                "lines of an eval set at the speech menu; write the figures")
+    turns.add_argument("--set", type=Path, default=None,
+                       help="text<TAB>intent file (default: the project's eval set)")
+    turns.add_argument("--calls", type=int, default=12, help="calls to place (default 12)")
+    turns.add_argument("--out", type=Path, default=Path("var/turn-latency.json"),
+                       help="where to write the JSON (default var/turn-latency.json)")
+    turns.set_defaults(command=_measure_turns)
     return parser
 
 
@@ -132,6 +141,27 @@ def _demo(args: argparse.Namespace) -> int:
     settings, flow = load_all(args.config)
     configure_logging("warning")
     return asyncio.run(run_demo(settings, flow, on_line=_print_line))
+
+
+def _measure_turns(args: argparse.Namespace) -> int:
+    from ari_app.turn_sample import measure_turns, sample_lines, speech_menu, write_sample
+    from ivr.speech.evaluate import DEFAULT_SET, read_set
+
+    if args.calls < 1:
+        raise ConfigError(f"--calls: needs at least 1, not {args.calls}")
+    settings, flow = load_all(args.config)
+    configure_logging("warning")
+    try:
+        lines = sample_lines(read_set(args.set or DEFAULT_SET), speech_menu(flow), args.calls)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"measure-turns: {exc}") from None
+    sample = asyncio.run(measure_turns(settings, flow, lines))
+    write_sample(sample, args.out)
+    print(f"measure-turns: {len(sample.from_decision_ms)} of {len(lines)} calls gave a turn; "
+          f"figures in {args.out}")
+    for missed in sample.missed:
+        print(f"measure-turns: no turn: {missed}", file=sys.stderr)
+    return 0 if sample.from_decision_ms else 1
 
 
 if __name__ == "__main__":

@@ -10,10 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from ari_app.__main__ import load_all
+from ari_app.ari.rest import AriRest
+from ari_app.turn_sample import measure_turns
 from knowledge_client import wire
 from knowledge_client.embedded import EmbeddedKnowledge
 from knowledge_client.reference_server import ReferenceServer
-from tests.e2e.conftest import HotlineFactory, Line, agent, first, index_of, types
+from tests.e2e.conftest import ROOT, HotlineFactory, Line, agent, first, index_of, types
 
 QUICK_AGENT = "Local/1*3@sim-agents"  # rings 1 s, talks 3 s, hangs up
 ASK = "wait_for:prompt@main_menu press:4 wait_for:prompt@ask_question"
@@ -182,3 +185,15 @@ def _records(tmp_path: Path, kind: str) -> list[dict[str, object]]:
         return []
     lines = [json.loads(raw) for raw in path.read_text(encoding="utf-8").splitlines() if raw]
     return [line for line in lines if line.get("kind") == kind]
+
+
+async def test_the_eval_turn_sample_measures_through_asterisk(ari: AriRest) -> None:
+    """`make eval`'s latency sample (hotline measure-turns) on the shipped configuration."""
+    settings, flow = load_all(ROOT / "config/hotline.yaml")
+    lines = ["claim status", "I want to pay my bill"]
+    sample = await measure_turns(settings, flow, lines)
+    assert sample.missed == [] and sample.said == lines
+    assert len(sample.from_decision_ms) == len(sample.from_speech_end_ms) == 2
+    for decided, voiced in zip(sample.from_decision_ms, sample.from_speech_end_ms, strict=True):
+        # The last voiced frame precedes the decision by the menu's end-of-speech silence.
+        assert 0 < decided < voiced
