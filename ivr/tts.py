@@ -160,7 +160,8 @@ def _render_file(text: str, voice: str, rate: int, dest: Path, use_pyttsx3: bool
 
 def _synthesize(text: str, voice: str, rate: int, raw: Path, use_pyttsx3: bool) -> str:
     problems: list[str] = []
-    if use_pyttsx3:
+    # pyttsx3 lists espeak-ng's own voices only; an MBROLA voice ("mb-us2") is the CLI's.
+    if use_pyttsx3 and not voice.startswith("mb-"):
         try:
             _Pyttsx3.save(text, voice, rate, raw)
             return "pyttsx3"
@@ -173,7 +174,7 @@ def _synthesize(text: str, voice: str, rate: int, raw: Path, use_pyttsx3: bool) 
                        input=text.encode(), check=True, capture_output=True,
                        timeout=_SUBPROCESS_TIMEOUT)
         _check_audio(raw)
-        if use_pyttsx3:
+        if problems:
             log.info("tts.fallback_espeak_cli", voice=voice)
         return "espeak-ng"
     except subprocess.CalledProcessError as exc:
