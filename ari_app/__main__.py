@@ -8,11 +8,11 @@ import json
 import sys
 from pathlib import Path
 
-from ari_app.edges import check_speech, knowledge_settings
+from ari_app.devtools.simulator import Endpoints, SimulationError
+from ari_app.devtools.simulator_script import ScriptError, parse_script
 from ari_app.logging import configure_logging
 from ari_app.settings import ConfigError, Settings, load_settings
-from ari_app.simulator import Endpoints, SimulationError
-from ari_app.simulator_script import ScriptError, parse_script
+from ari_app.speech_and_knowledge import check_speech, knowledge_settings
 from ivr.flow import Flow
 from ivr.loader import FlowError, load_flow
 
@@ -109,7 +109,7 @@ def _print_line(line: dict[str, object]) -> None:
 
 
 def _call(args: argparse.Namespace) -> int:
-    from ari_app.simulator import place_call
+    from ari_app.devtools.simulator import place_call
 
     script = parse_script(args.script)
     settings = load_settings(args.config)
@@ -136,7 +136,7 @@ def _import_queues(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from ari_app.demo import run_demo
+    from ari_app.devtools.demo import run_demo
 
     settings, flow = load_all(args.config)
     configure_logging("warning")
@@ -144,7 +144,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _measure_turns(args: argparse.Namespace) -> int:
-    from ari_app.turn_sample import measure_turns, sample_lines, speech_menu, write_sample
+    from ari_app.devtools.turn_sample import measure_turns, sample_lines, speech_menu, write_sample
     from ivr.speech.evaluate import DEFAULT_SET, read_set
 
     if args.calls < 1:

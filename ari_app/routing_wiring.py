@@ -7,11 +7,10 @@ from collections.abc import Awaitable
 
 from aiohttp import web
 
-from ari_app.api_auth import TokenTable
 from ari_app.db.engine import Database
-from ari_app.db.routing_store import RoutingConfigStore
-from ari_app.routing_api import AgentCommandRejected, RoutingApiDeps, add_routing_api
 from ari_app.settings import Settings
+from kernel.http.auth import TokenTable
+from routing.api import AgentCommandRejected, RoutingApiDeps, add_routing_api
 from routing.clock import MonotonicClock
 from routing.config import RoutingConfig
 from routing.notices import CommandRejected
@@ -23,7 +22,7 @@ def initial_routing(settings: Settings) -> RoutingConfig:
 
 
 async def build_queue_service(settings: Settings, db: Database) -> QueueService:
-    saved = await RoutingConfigStore.for_database(db).current()
+    saved = await db.routing.current()
     config = saved[0] if saved is not None else initial_routing(settings)
     return QueueService(config, MonotonicClock())
 
@@ -57,6 +56,6 @@ class ActorAgentCommands:
 def mount_routing_api(app: web.Application, settings: Settings, db: Database,
                       queues: QueueService) -> None:
     add_routing_api(app, RoutingApiDeps(
-        store=RoutingConfigStore.for_database(db), tokens=TokenTable(settings.api_tokens),
+        store=db.routing, tokens=TokenTable(settings.api_tokens),
         apply=queues.apply_config, agents=ActorAgentCommands(queues),
         initial_config=lambda: initial_routing(settings)))

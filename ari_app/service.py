@@ -12,37 +12,38 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from ari_app.ami import AmiMonitor
-from ari_app.api_auth import TokenTable
+from ari_app.ami.monitor import AmiMonitor
+from ari_app.ari.cleanup import gone_ok
 from ari_app.ari.events import AriEvent, Connected, StasisStart
 from ari_app.ari.rest import AriRest
 from ari_app.ari.stream import AriEventStream, wait_until_ready
-from ari_app.backoff import Backoff
-from ari_app.call_api import add_call_api
-from ari_app.calls import CallRecord
+from ari_app.calls.api import add_call_api
+from ari_app.calls.context import CallContext, ServiceParts
+from ari_app.calls.dispatcher import EventRouter, SessionFactory
+from ari_app.calls.hub import EventHub
+from ari_app.calls.journal import CallJournal
+from ari_app.calls.mailbox import CallMailbox
+from ari_app.calls.reconcile import reconcile
+from ari_app.calls.record import CallRecord
+from ari_app.calls.session import CallSession
 from ari_app.channel_vars import CORRELATION_ID_VAR
-from ari_app.context import CallContext, ServiceParts
 from ari_app.db.engine import Database, open_database
-from ari_app.db.errors import DatabaseUnavailable
-from ari_app.edges import (
+from ari_app.routing_wiring import build_queue_service, mount_routing_api
+from ari_app.settings import Settings
+from ari_app.speech_and_knowledge import (
     knowledge_settings,
     open_knowledge,
     open_listener,
     question_phrases,
 )
-from ari_app.hub import EventHub
-from ari_app.journal import CallJournal
-from ari_app.mailbox import CallMailbox
-from ari_app.quiet import gone_ok
-from ari_app.reconcile import reconcile
-from ari_app.router import EventRouter, SessionFactory
-from ari_app.routing_wiring import build_queue_service, mount_routing_api
-from ari_app.session import CallSession
-from ari_app.settings import Settings
-from ari_app.web import WebDeps, build_web_app
+from ari_app.web.app import WebDeps, build_web_app
 from ivr.flow import Flow, flow_texts
 from ivr.grammars import flow_grammars
 from ivr.tts import PromptRenderer
+from kernel.backoff import Backoff
+from kernel.db.errors import DatabaseUnavailable
+from kernel.http.auth import TokenTable
+from recordings.lifecycle import CallRecordings, RecordingPaths
 from routing.service import QueueService
 
 log = structlog.get_logger(__name__)
@@ -168,10 +169,13 @@ class HotlineService:
                                 caller_number=channel.caller_number,
                                 correlation_id=correlation, started_at=datetime.now(UTC))
             holder: list[CallSession] = []
+            journal = CallJournal(record, parts.db.calls, parts.hub)
+            paths = parts.recordings
             context = CallContext(
                 call_id=call_id, channel_id=channel.id, caller_number=channel.caller_number,
-                parts=parts, mailbox=CallMailbox(channel.id),
-                journal=CallJournal(record, parts.db.calls, parts.hub),
+                parts=parts, mailbox=CallMailbox(channel.id), journal=journal,
+                recordings=CallRecordings(call_id, RecordingPaths(
+                    paths.spool_dir, paths.store_dir, paths.format), parts.db.recordings, journal),
                 bind=lambda subject: router.bind(subject, holder[0]),
                 unbind=router.unbind,
             )

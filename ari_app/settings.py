@@ -12,7 +12,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ari_app.api_auth import ApiToken
+from kernel.http.auth import ApiToken
 from routing.model import AgentConfig, QueueConfig
 
 

@@ -10,6 +10,7 @@ COPY ivr ./ivr
 COPY routing ./routing
 COPY recordings ./recordings
 COPY knowledge_client ./knowledge_client
+COPY kernel ./kernel
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim-bookworm

@@ -18,7 +18,7 @@ import structlog
 from ari_app.ari.errors import AriEventError, AriUnauthorized, AriUnavailable
 from ari_app.ari.events import AriEvent, Connected, parse_event
 from ari_app.ari.rest import AriRest
-from ari_app.backoff import Backoff
+from kernel.backoff import Backoff
 
 log = structlog.get_logger(__name__)
 

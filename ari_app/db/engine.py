@@ -12,11 +12,12 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from ari_app.db.errors import DatabaseError, DatabaseUnavailable, mask_url, one_line
+from ari_app.calls.store import CallStore
 from ari_app.db.migrate import upgrade_to_head
-from ari_app.db.recording_stores import RecordingStore, SurveyStore
-from ari_app.db.stores import AgentStore, CallStore
-from ari_app.db.unit import Units, is_unavailable
+from kernel.db.errors import DatabaseError, DatabaseUnavailable, mask_url, one_line
+from kernel.db.unit import Units, is_unavailable
+from recordings.store import RecordingStore, SurveyStore
+from routing.store import RoutingConfigStore
 
 # The two backends we test; plain `postgresql://` and `sqlite://` get their async driver.
 _ASYNC_DRIVERS = {
@@ -38,10 +39,11 @@ class Database:
         self.engine = engine
         self.url = engine.url.render_as_string(hide_password=True)
         units = Units(async_sessionmaker(engine, expire_on_commit=False), self.url)
+        self.units = units
         self.calls = CallStore(units)
         self.recordings = RecordingStore(units)
         self.surveys = SurveyStore(units)
-        self.agents = AgentStore(units)
+        self.routing = RoutingConfigStore(units)
 
     async def ping(self) -> None:
         """Raise DatabaseUnavailable unless a round trip to the database succeeds."""

@@ -24,8 +24,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ari_app.db.errors import DatabaseError, DatabaseUnavailable
-from ari_app.db.tables import Base
+from ari_app.db.metadata import METADATA
+from kernel.db.errors import DatabaseError, DatabaseUnavailable
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -84,7 +84,7 @@ async def schema_diffs(engine: AsyncEngine) -> list[Any]:
     """What autogenerate would change to make the database match the models (empty = agree)."""
     async with engine.connect() as conn:
         return await conn.run_sync(
-            lambda sync: list(compare_metadata(MigrationContext.configure(sync), Base.metadata))
+            lambda sync: list(compare_metadata(MigrationContext.configure(sync), METADATA))
         )
 
 

@@ -46,11 +46,11 @@ from typing import Any, Protocol, TypeVar
 import aiohttp
 import structlog
 
+from ari_app.ari.cleanup import gone_ok
 from ari_app.ari.errors import AriError
 from ari_app.ari.events import AriEvent, StasisEnd, StasisStart, parse_channel
 from ari_app.ari.rest import EXTERNAL_MEDIA, AriRest
-from ari_app.context import CallContext
-from ari_app.quiet import gone_ok
+from ari_app.calls.context import CallContext
 
 log = structlog.get_logger(__name__)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from ari_app.context import CallContext
+from ari_app.calls.context import CallContext
 from ari_app.media.caller_audio import SAMPLE_RATE, AudioFrame, CallerAudio, CallerAudioError
 from ari_app.media.prompt import PlayingPrompt
 from ivr.ports import HeardKind

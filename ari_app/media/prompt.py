@@ -13,11 +13,11 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ari_app.ari.cleanup import gone_ok
 from ari_app.ari.events import AriEvent, PlaybackFinished, PlaybackStarted
 from ari_app.ari.rest import AriRest
-from ari_app.context import CallContext
+from ari_app.calls.context import CallContext
 from ari_app.media.caller_audio import EventWaiter
-from ari_app.quiet import gone_ok
 
 STOP_TIMEOUT_S = 2.0
 

@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 import pytest
 from structlog.testing import capture_logs
 
-from ari_app.ami import AmiMonitor
-from ari_app.backoff import Backoff
+from ari_app.ami.monitor import AmiMonitor
+from kernel.backoff import Backoff
 from tests.adapters.conftest import AsteriskTarget, DroppingProxy
 
 

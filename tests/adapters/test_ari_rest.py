@@ -34,8 +34,8 @@ from ari_app.ari.events import (
 )
 from ari_app.ari.rest import AriRest
 from ari_app.ari.stream import AriEventStream, wait_until_ready
-from ari_app.backoff import Backoff
 from ari_app.channel_vars import CORRELATION_ID_VAR, FALLBACK_CONTEXT, ROLE_AGENT, ROLE_SIM_CALLER
+from kernel.backoff import Backoff
 from tests.adapters.conftest import AriSandbox, AsteriskTarget, DroppingProxy, InboundCall
 
 FAST = Backoff(0.01, cap=0.05)

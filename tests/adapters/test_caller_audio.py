@@ -22,9 +22,10 @@ from ari_app.ari.errors import AriError
 from ari_app.ari.events import AriEvent, Connected, PlaybackFinished, PlaybackStarted, StasisStart
 from ari_app.ari.rest import AriRest
 from ari_app.ari.stream import AriEventStream
+from ari_app.calls.context import CallContext, ServiceParts
+from ari_app.calls.mailbox import CallMailbox
 from ari_app.channel_vars import APP_NAME_VAR, ROLE_INBOUND, ROLE_SIM_CALLER, SIM_CALLERS_CONTEXT
-from ari_app.context import CallContext, ServiceParts
-from ari_app.mailbox import CallMailbox
+from ari_app.devtools.simulator_speech import say, sim_renderer
 from ari_app.media import (
     AudioFrame,
     CallerAudio,
@@ -36,7 +37,6 @@ from ari_app.media import (
     listen,
     start_playback,
 )
-from ari_app.simulator_speech import say, sim_renderer
 from ivr.ports import HeardKind
 from ivr.tts import PromptRenderer
 from ivr.vad import frame_dbfs

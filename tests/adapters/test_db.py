@@ -17,16 +17,15 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from ari_app.calls import CallOutcome, CallRecord
+from ari_app.calls.record import CallOutcome, CallRecord
 from ari_app.db.engine import Database, open_database
-from ari_app.db.errors import DatabaseConflict, DatabaseUnavailable
 from ari_app.db.migrate import current_revision, head_revision, schema_diffs, upgrade_to_head
-from ari_app.db.stores import AgentRow
 from ivr.journey import JourneyEvent, JourneyType
+from kernel.db.errors import DatabaseConflict, DatabaseUnavailable
 from recordings.model import RecordingMeta, SurveyAnswer
 from tests.db_fixtures import postgres_skip_reason, temporary_database
 
-TABLES = {"calls", "call_events", "agents", "recordings", "survey_answers",
+TABLES = {"calls", "call_events", "recordings", "survey_answers",
           "routing_config_versions", "routing_audit"}
 # Not UTC on purpose: the stores must keep the instant and hand back UTC.
 T0 = datetime(2026, 11, 22, 9, 0, 0, 250_000, tzinfo=timezone(timedelta(hours=1)))
@@ -289,16 +288,6 @@ async def test_survey_score_outside_1_to_5_is_refused(database: Database, score:
         await database.surveys.add(SurveyAnswer(call.call_id, "q", "a", score, T0))
     assert await database.surveys.for_call(call.call_id) is None
 
-
-async def test_agents_upsert_and_list(fresh: Database) -> None:
-    ann = AgentRow("a-1", "Ann", "PJSIP/ann", ("billing", "sales"), True)
-    bob = AgentRow("a-2", "Bob", "PJSIP/bob", (), False)
-    await fresh.agents.upsert(bob)
-    await fresh.agents.upsert(ann)
-    assert await fresh.agents.list() == [ann, bob]
-    moved = replace(ann, endpoint="PJSIP/ann2", queues=("sales",), active=False)
-    await fresh.agents.upsert(moved)
-    assert await fresh.agents.list() == [moved, bob]
 
 
 # --- time, constraints, errors ----------------------------------------------------------

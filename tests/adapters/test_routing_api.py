@@ -18,10 +18,9 @@ import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from ari_app.api_auth import ApiToken, Principal, Role, TokenTable
 from ari_app.db.engine import Database, open_database
-from ari_app.db.routing_store import AuditAction, AuditChange, RoutingConfigStore, VersionConflict
-from ari_app.routing_api import AgentCommandRejected, RoutingApiDeps, add_routing_api
+from kernel.http.auth import ApiToken, Principal, Role, TokenTable
+from routing.api import AgentCommandRejected, RoutingApiDeps, add_routing_api
 from routing.config import (
     Agent,
     AgentSkill,
@@ -32,6 +31,7 @@ from routing.config import (
     SkillRequirement,
 )
 from routing.serialize import to_document
+from routing.store import AuditAction, AuditChange, RoutingConfigStore, VersionConflict
 from tests.db_fixtures import postgres_skip_reason, temporary_database
 
 SUPERVISOR = "supervisor-token-0001"
@@ -132,7 +132,7 @@ async def database(backend: str, tmp_path: Path) -> AsyncIterator[Database]:
 
 @contextlib.asynccontextmanager
 async def serving(db: Database) -> AsyncIterator[Api]:
-    store = RoutingConfigStore.for_database(db)
+    store = db.routing
     apply, agents = RecordingApply(), FakeAgentCommands()
     app = web.Application()
     add_routing_api(app, RoutingApiDeps(store=store, tokens=TOKENS, apply=apply, agents=agents,
@@ -396,7 +396,7 @@ async def test_concurrent_updates_do_not_lose_a_write(database: Database) -> Non
 
 
 async def test_the_store_refuses_a_save_built_on_a_stale_version(database: Database) -> None:
-    store = RoutingConfigStore.for_database(database)
+    store = database.routing
     entry = AuditChange(AuditAction.UPDATE, "skills/claims", None, None)
     saves = [store.save(replace(INITIAL, version=1), expected_version=0, actor=a, role="supervisor",
                         comment=a, audit_entries=[entry]) for a in ("x", "y")]  # fmt: skip

@@ -19,11 +19,11 @@ from ari_app.__main__ import load_all
 from ari_app.ari.errors import AriError
 from ari_app.ari.rest import AriRest
 from ari_app.channel_vars import CORRELATION_ID_VAR
-from ari_app.demo import running
+from ari_app.devtools.demo import running
+from ari_app.devtools.simulator import Endpoints, place_call
+from ari_app.devtools.simulator_script import parse_script
 from ari_app.service import HotlineService
 from ari_app.settings import Settings
-from ari_app.simulator import Endpoints, place_call
-from ari_app.simulator_script import parse_script
 
 ROOT = Path(__file__).resolve().parents[2]
 ARI_URL = os.environ.get("HOTLINE_ARI_URL", "http://127.0.0.1:8088/ari")

@@ -12,7 +12,7 @@ import pytest
 
 from ari_app.__main__ import load_all
 from ari_app.ari.rest import AriRest
-from ari_app.turn_sample import measure_turns
+from ari_app.devtools.turn_sample import measure_turns
 from knowledge_client import wire
 from knowledge_client.embedded import EmbeddedKnowledge
 from knowledge_client.reference_server import ReferenceServer

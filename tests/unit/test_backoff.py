@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ari_app.backoff import Backoff
+from kernel.backoff import Backoff
 
 
 def test_ceiling_doubles_from_half_a_second_up_to_the_cap() -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ari_app.edges import open_listener
 from ari_app.settings import ConfigError, SpeechConfig
+from ari_app.speech_and_knowledge import open_listener
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,6 +1,6 @@
 import pytest
 
-from ari_app.simulator_script import Action, ScriptError, parse_script
+from ari_app.devtools.simulator_script import Action, ScriptError, parse_script
 
 
 def test_a_script_parses_into_actions() -> None:

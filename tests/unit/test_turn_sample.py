@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ari_app.__main__ import load_all
-from ari_app.turn_sample import (
+from ari_app.devtools.turn_sample import (
     TurnSample,
     sample_lines,
     scratch_settings,

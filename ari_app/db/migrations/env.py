@@ -12,8 +12,8 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
-import ari_app.db.tables_routing  # noqa: F401  (registers its tables on Base.metadata)
-from ari_app.db.tables import Base, UtcDateTime
+from ari_app.db.metadata import METADATA
+from kernel.db.schema import UtcDateTime
 
 
 def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
@@ -26,7 +26,7 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
 def run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=METADATA,
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=render_item,

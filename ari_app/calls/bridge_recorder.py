@@ -1,0 +1,61 @@
+"""recordings.lifecycle.Recorder over ARI: Asterisk records the conversation's bridge."""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+
+from ari_app.ari.cleanup import gone_ok
+from ari_app.ari.errors import AriError
+from ari_app.ari.events import AriEvent, RecordingFailed, RecordingFinished, RecordingStarted
+from ari_app.calls.context import CallContext
+from recordings.lifecycle import RecorderError
+
+log = structlog.get_logger(__name__)
+
+START_TIMEOUT_S = 5.0
+
+
+class BridgeRecorder:
+    def __init__(self, call: CallContext, bridge_id: str) -> None:
+        self._call = call
+        self._bridge_id = bridge_id
+        self._finished: dict[str, asyncio.Future[AriEvent]] = {}
+
+    async def start(self, name: str, fmt: str) -> None:
+        call = self._call
+        call.bind(name)
+        started = call.mailbox.expect(
+            lambda e: isinstance(e, RecordingStarted | RecordingFailed) and e.name == name)
+        try:
+            await call.parts.ari.record_bridge(self._bridge_id, name, fmt=fmt,
+                                               if_exists="overwrite")
+            async with asyncio.timeout(START_TIMEOUT_S):
+                event = await started
+        except (AriError, TimeoutError) as exc:
+            call.unbind(name)
+            raise RecorderError(str(exc) or "no RecordingStarted") from exc
+        finally:
+            started.cancel()
+        if isinstance(event, RecordingFailed):
+            call.unbind(name)
+            raise RecorderError(f"Asterisk reported failure: {event.cause}")
+        # Registered now: the bridge may be torn down (which ends the recording) before stop.
+        self._finished[name] = call.mailbox.expect(
+            lambda e: isinstance(e, RecordingFinished | RecordingFailed) and e.name == name)
+
+    async def stop(self, name: str, timeout_s: float) -> None:
+        finished = self._finished.pop(name, None)
+        if finished is None:
+            return
+        try:
+            if not finished.done():
+                await gone_ok(self._call.parts.ari.stop_recording(name), "recording")
+            async with asyncio.timeout(timeout_s):
+                await finished
+        except TimeoutError:
+            log.warning("recording.no_finished_event", name=name)
+        finally:
+            finished.cancel()
+            self._call.unbind(name)

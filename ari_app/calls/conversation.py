@@ -1,0 +1,107 @@
+"""An answered agent and the caller: bridge, record, and wait until the agent leaves or
+hands the caller on (a transfer asked over the API or by the agent's keypad: ``*2``/``*3``
+escalate to that tier in the same queue)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from ari_app.ari.cleanup import gone_ok
+from ari_app.ari.events import AriEvent, ChannelDtmfReceived
+from ari_app.calls.agent_legs import AgentLeg, drop_leg
+from ari_app.calls.bridge_recorder import BridgeRecorder
+from ari_app.calls.context import CallContext
+from ari_app.calls.handoff import build_handoff
+from ivr.journey import JourneyType
+
+FEATURE_KEY = "*"
+FEATURE_TIMEOUT_S = 3.0
+
+
+@dataclass(frozen=True)
+class TransferRequest:
+    queue_id: str | None = None
+    min_tier: int | None = None
+    notes: str = ""
+    by: str = "api"
+
+
+@dataclass(frozen=True)
+class Conversation:
+    agent_id: str
+    agent_hung_up_first: bool
+    transfer: TransferRequest | None = None
+
+
+async def converse(call: CallContext, leg: AgentLeg, queue_id: str,
+                   transfers: asyncio.Queue[TransferRequest]) -> Conversation:
+    ari = call.parts.ari
+    agent_id = leg.offer.agent_id
+    bridge_id = f"{call.call_id}-bridge-{leg.offer.offer_id.rsplit(':', 1)[-1]}"
+    call.bind(bridge_id)
+    recording = None
+    try:
+        await gone_ok(ari.stop_moh(call.channel_id), "moh")
+        await ari.create_bridge(bridge_id, "mixing", name=f"call-{call.call_id}")
+        await ari.add_channels(bridge_id, [call.channel_id, leg.channel_id])
+        handoff = build_handoff(call.journal.record_row, call.journal.events,
+                                vip=call.parts.is_vip(call.caller_number))
+        call.journal.record(JourneyType.AGENT_ANSWER, queue=queue_id, agent=agent_id,
+                            handoff=handoff.as_dict())
+        call.journal.update(agent_id=agent_id)
+        call.talking_to = agent_id
+        recording = await call.recordings.start(BridgeRecorder(call, bridge_id),
+                                                queue_id=queue_id, agent_id=agent_id)
+        transfer = await _until_end_or_transfer(call, leg, transfers)
+        if transfer is not None:
+            call.journal.record(JourneyType.TRANSFER, agent=agent_id, queue=transfer.queue_id,
+                                min_tier=transfer.min_tier, notes=transfer.notes, by=transfer.by)
+            return Conversation(agent_id, agent_hung_up_first=False, transfer=transfer)
+        call.journal.record(JourneyType.AGENT_HANGUP, agent=agent_id)
+        return Conversation(agent_id, agent_hung_up_first=True)
+    finally:
+        call.talking_to = None
+        if recording is not None:
+            call.after_hangup(call.recordings.stop_and_store(recording))
+        await drop_leg(call, leg)
+        if not call.mailbox.has_ended(call.channel_id):  # the survey needs the caller back
+            await gone_ok(ari.remove_channel(bridge_id, call.channel_id), "bridge member")
+        await gone_ok(ari.destroy_bridge(bridge_id), "bridge")
+        call.unbind(bridge_id)
+
+
+async def _until_end_or_transfer(call: CallContext, leg: AgentLeg,
+                                 transfers: asyncio.Queue[TransferRequest]
+                                 ) -> TransferRequest | None:
+    keypad = asyncio.ensure_future(_feature_code(call, leg))
+    asked = asyncio.ensure_future(transfers.get())
+    try:
+        waiting: set[asyncio.Future[Any]] = {leg.ended, keypad, asked}
+        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        if leg.ended in done:
+            return None
+        return asked.result() if asked in done else keypad.result()
+    finally:
+        keypad.cancel()
+        asked.cancel()
+
+
+async def _feature_code(call: CallContext, leg: AgentLeg) -> TransferRequest:
+    """The agent's keypad: ``*`` then a tier digit (2-9) within a few seconds."""
+    def digit_from_agent(event: AriEvent) -> bool:
+        return isinstance(event, ChannelDtmfReceived) and event.channel.id == leg.channel_id
+
+    while True:
+        first = await call.mailbox.expect(digit_from_agent)
+        if not isinstance(first, ChannelDtmfReceived) or first.digit != FEATURE_KEY:
+            continue
+        try:
+            async with asyncio.timeout(FEATURE_TIMEOUT_S):
+                second = await call.mailbox.expect(digit_from_agent)
+        except TimeoutError:
+            continue
+        if isinstance(second, ChannelDtmfReceived) and second.digit in "23456789":
+            return TransferRequest(min_tier=int(second.digit), by="keypad",
+                                   notes=f"escalated to tier {second.digit} by keypad")

@@ -1,0 +1,85 @@
+"""A call's journey: streamed live to the hub, written to the database at its own pace.
+
+A database outage never holds up the caller: events wait in memory and are retried with
+backoff; the final write at the end of the call retries for a bounded time, then logs what
+could not be saved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import structlog
+
+from ari_app.calls.hub import EventHub
+from ari_app.calls.record import CallRecord
+from ari_app.calls.store import CallStore
+from ivr.journey import JourneyEvent, JourneyType
+from kernel.backoff import Backoff
+from kernel.db.errors import DatabaseUnavailable
+
+log = structlog.get_logger(__name__)
+
+
+class CallJournal:
+    def __init__(self, record: CallRecord, store: CallStore, hub: EventHub,
+                 *, final_write_deadline_s: float = 30.0) -> None:
+        self.record_row = record
+        self.events: list[JourneyEvent] = []
+        self._store = store
+        self._hub = hub
+        self._started = time.monotonic()
+        self._pending: list[JourneyEvent] = []
+        self._row_written = False
+        self._writer: asyncio.Task[None] | None = None
+        self._deadline_s = final_write_deadline_s
+
+    def record(self, type: JourneyType, **details: object) -> None:
+        event = JourneyEvent(
+            call_id=self.record_row.call_id, type=type, t=time.monotonic() - self._started,
+            at=datetime.now(UTC), details=details,
+        )
+        self.events.append(event)
+        self._pending.append(event)
+        self._hub.publish(event)
+        if self._writer is None or self._writer.done():
+            # In the background, give up after a while: the next event or close() retries.
+            self._writer = asyncio.create_task(
+                self._write_pending(deadline=time.monotonic() + 10.0))
+
+    def update(self, **fields: object) -> None:
+        self.record_row = replace(self.record_row, **fields)  # type: ignore[arg-type]
+
+    async def close(self) -> None:
+        """Write everything left and the final call record; bounded, never raises."""
+        if self._writer is not None:
+            await asyncio.wait({self._writer})
+        await self._write_pending(deadline=time.monotonic() + self._deadline_s, final=True)
+
+    async def _write_pending(self, *, deadline: float, final: bool = False) -> None:
+        backoff = Backoff()
+        while True:
+            try:
+                await self._flush(final)
+                return
+            except DatabaseUnavailable as exc:
+                delay = backoff.next_delay()
+                if time.monotonic() + delay > deadline:
+                    event = "journal.unsaved" if final else "journal.write_deferred"
+                    log.error(event, events=len(self._pending), error=str(exc))
+                    return
+                await asyncio.sleep(delay)
+
+    async def _flush(self, final: bool) -> None:
+        if not self._row_written:
+            await self._store.start(self.record_row)
+            self._row_written = True
+        while self._pending:
+            batch = list(self._pending)
+            await self._store.append_events(batch)
+            del self._pending[: len(batch)]
+        if final:
+            await self._store.finish(self.record_row)

@@ -1,0 +1,141 @@
+"""A caller in a queue: music on hold, routing notices and announcements, ringing agents, the
+conversation, and transfers that send the caller back to routing keeping their place."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+from ari_app.ari.cleanup import gone_ok
+from ari_app.calls.agent_legs import ring_until_answered
+from ari_app.calls.context import CallContext
+from ari_app.calls.conversation import Conversation, TransferRequest, converse
+from ivr.journey import JourneyType
+from ivr.ports import CallChannel
+from routing.model import HandoffContext
+from routing.notices import (
+    AgentAutoPaused,
+    Announcement,
+    ExitTaken,
+    Notice,
+    Overflowed,
+    PriorityChanged,
+    QueueExited,
+    Resumed,
+    StepOpened,
+    TicketClosed,
+    Transferred,
+)
+from routing.service import Ticket
+
+TRANSFER_PROMPT = "Please hold while I transfer your call."
+NO_AGENT_PROMPT = "We are sorry, all of our agents are busy. Please call again later. Goodbye."
+
+
+@dataclass(frozen=True)
+class QueueLeft:
+    """Routing gave the caller up without an agent: the message to play, if any."""
+
+    reason: str
+    message: str
+
+
+async def serve_from_queue(call: CallContext, channel: CallChannel, queue_id: str,
+                           transfers: asyncio.Queue[TransferRequest]
+                           ) -> Conversation | QueueLeft:
+    ticket = call.parts.queues.enqueue(call.call_id, queue_id, caller_number=call.caller_number,
+                                       context=_context(call))
+    call.journal.record(JourneyType.QUEUE_JOIN, queue=queue_id)
+    call.journal.update(queue_id=queue_id)
+    caller_media = asyncio.Lock()  # announcements and bridging never talk over each other
+    notices = asyncio.create_task(_follow(call, channel, ticket, caller_media))
+    try:
+        while True:
+            await gone_ok(call.parts.ari.start_moh(call.channel_id), "moh")
+            try:
+                leg = await ring_until_answered(call, ticket)
+            except TicketClosed as exc:
+                return _left(call, exc)
+            async with caller_media:
+                conversation = await converse(call, leg, ticket.queue_id, transfers)
+            if conversation.transfer is None:
+                ticket.completed(leg.offer)
+                return conversation
+            request = conversation.transfer
+            ticket.transfer(request.queue_id, request.min_tier, request.notes)
+            await channel.play(TRANSFER_PROMPT, interruptible=False)
+    finally:
+        ticket.leave("caller_gone")
+        notices.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await notices
+
+
+def _left(call: CallContext, exc: TicketClosed) -> QueueLeft:
+    if isinstance(exc, QueueExited):
+        notice = exc.notice
+        reason, message = f"exit_{notice.kind}", notice.message or NO_AGENT_PROMPT
+    else:
+        reason, message = type(exc).__name__, NO_AGENT_PROMPT
+    call.journal.record(JourneyType.QUEUE_LEAVE, reason=reason)
+    return QueueLeft(reason, message)
+
+
+def _context(call: CallContext) -> HandoffContext:
+    events = call.journal.events
+    menus = tuple(f"menu:{e.details.get('target')}" for e in events
+                  if e.type is JourneyType.MENU)
+    intents = [e.details.get("intent") for e in events if e.type is JourneyType.INTENT]
+    return HandoffContext(intent=str(intents[-1]) if intents else None, journey=menus)
+
+
+async def _follow(call: CallContext, channel: CallChannel, ticket: Ticket,
+                  caller_media: asyncio.Lock) -> None:
+    async for notice in ticket.notices():
+        if isinstance(notice, Announcement):
+            if caller_media.locked():
+                continue  # talking to an agent: no announcement
+            async with caller_media:
+                await _announce(call, channel, notice)
+        else:
+            _journal_notice(call, notice)
+
+
+async def _announce(call: CallContext, channel: CallChannel, notice: Announcement) -> None:
+    call.journal.record(JourneyType.QUEUE_POSITION, position=notice.position,
+                        eta_s=notice.eta_s)
+    text = f"You are number {notice.position} in line."
+    if notice.eta_s is not None:
+        minutes = max(1, round(notice.eta_s / 60))
+        text += f" Your estimated wait is about {minutes} minute{'s' if minutes > 1 else ''}."
+    await gone_ok(call.parts.ari.stop_moh(call.channel_id), "moh")
+    await channel.play(text, interruptible=False)
+    await gone_ok(call.parts.ari.start_moh(call.channel_id), "moh")
+
+
+def _journal_notice(call: CallContext, notice: Notice) -> None:
+    record = call.journal.record
+    if isinstance(notice, StepOpened):
+        record(JourneyType.ROUTING, kind="step_opened", queue=notice.queue_id,
+               step=notice.step, index=notice.index, skipped_empty=notice.skipped_empty)
+    elif isinstance(notice, PriorityChanged):
+        record(JourneyType.ROUTING, kind="priority", old=notice.old, new=notice.new,
+               cause=notice.cause)
+    elif isinstance(notice, Overflowed):
+        record(JourneyType.ROUTING, kind="overflow", queue=notice.to_queue,
+               from_queue=notice.from_queue, cause=notice.cause)
+        call.journal.update(queue_id=notice.to_queue)
+    elif isinstance(notice, Transferred):
+        record(JourneyType.ROUTING, kind="transferred", queue=notice.to_queue,
+               from_queue=notice.from_queue, min_tier=notice.min_tier)
+        call.journal.update(queue_id=notice.to_queue)
+    elif isinstance(notice, ExitTaken):
+        record(JourneyType.ROUTING, kind="exit", exit=notice.kind, queue=notice.queue_id,
+               target_queue=notice.target_queue)
+    elif isinstance(notice, Resumed):
+        record(JourneyType.ROUTING, kind="resumed", joined_at=notice.joined_at,
+               priority=notice.priority)
+    elif isinstance(notice, AgentAutoPaused):
+        record(JourneyType.ROUTING, kind="agent_auto_paused", agent=notice.agent_id,
+               misses=notice.misses)

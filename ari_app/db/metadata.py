@@ -1,0 +1,10 @@
+"""Every room's tables on the one MetaData: what the migrations build and are checked against."""
+
+from __future__ import annotations
+
+import ari_app.calls.tables  # noqa: F401  (each import registers its tables)
+import recordings.tables  # noqa: F401
+import routing.tables  # noqa: F401
+from kernel.db.schema import Base
+
+METADATA = Base.metadata

@@ -1,0 +1,94 @@
+"""Stores for recordings and survey answers: domain values in, domain values out."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from kernel.db.unit import Units, key
+from recordings.model import RecordingMeta, SurveyAnswer
+from recordings.tables import RecordingModel, SurveyAnswerModel
+
+
+class RecordingStore:
+    def __init__(self, units: Units) -> None:
+        self._units = units
+
+    async def add(self, meta: RecordingMeta) -> None:
+        """Record a finished recording; DatabaseConflict for a taken id or an unknown call."""
+        async with self._units.begin("recordings", key("recording_id", meta.recording_id)) as s:
+            s.add(
+                RecordingModel(
+                    recording_id=meta.recording_id,
+                    call_id=meta.call_id,
+                    queue_id=meta.queue_id,
+                    agent_id=meta.agent_id,
+                    started_at=meta.started_at,
+                    duration_s=meta.duration_s,
+                    format=meta.format,
+                    size_bytes=meta.size_bytes,
+                    sha256=meta.sha256,
+                    path=meta.path,
+                )
+            )
+
+    async def get(self, recording_id: str) -> RecordingMeta | None:
+        async with self._units.begin("recordings", key("recording_id", recording_id)) as s:
+            row = await s.get(RecordingModel, recording_id)
+            return None if row is None else _meta(row)
+
+    async def for_call(self, call_id: str) -> list[RecordingMeta]:
+        """The call's recordings in the order they started."""
+        async with self._units.begin("recordings", key("call_id", call_id)) as s:
+            rows = await s.scalars(
+                select(RecordingModel)
+                .where(RecordingModel.call_id == call_id)
+                .order_by(RecordingModel.started_at, RecordingModel.recording_id)
+            )
+            return [_meta(row) for row in rows]
+
+
+class SurveyStore:
+    def __init__(self, units: Units) -> None:
+        self._units = units
+
+    async def add(self, answer: SurveyAnswer) -> None:
+        """Keep the call's one answer; DatabaseConflict for a second answer, an unknown call
+        or a score outside 1..5 (the table's CHECK constraint decides)."""
+        async with self._units.begin("survey_answers", key("call_id", answer.call_id)) as s:
+            s.add(
+                SurveyAnswerModel(
+                    call_id=answer.call_id,
+                    queue_id=answer.queue_id,
+                    agent_id=answer.agent_id,
+                    score=answer.score,
+                    answered_at=answer.answered_at,
+                )
+            )
+
+    async def for_call(self, call_id: str) -> SurveyAnswer | None:
+        async with self._units.begin("survey_answers", key("call_id", call_id)) as s:
+            row = await s.get(SurveyAnswerModel, call_id)
+            if row is None:
+                return None
+            return SurveyAnswer(
+                call_id=row.call_id,
+                queue_id=row.queue_id,
+                agent_id=row.agent_id,
+                score=row.score,
+                answered_at=row.answered_at,
+            )
+
+
+def _meta(row: RecordingModel) -> RecordingMeta:
+    return RecordingMeta(
+        recording_id=row.recording_id,
+        call_id=row.call_id,
+        queue_id=row.queue_id,
+        agent_id=row.agent_id,
+        started_at=row.started_at,
+        duration_s=row.duration_s,
+        format=row.format,
+        size_bytes=row.size_bytes,
+        sha256=row.sha256,
+        path=row.path,
+    )
