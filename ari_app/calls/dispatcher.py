@@ -9,6 +9,8 @@ from collections.abc import Callable
 import structlog
 
 from ari_app.ari.events import AriEvent, StasisStart
+from ari_app.calls.conversation import TransferRequest
+from ari_app.calls.registry import LiveJourney, TransferOutcome
 from ari_app.calls.session import CallSession
 from ari_app.channel_vars import ROLE_AGENT, ROLE_INBOUND
 
@@ -77,3 +79,23 @@ class EventRouter:
 
     def owned_subjects(self) -> int:
         return len(self._owners)
+
+    # --- ari_app.calls.registry.LiveCalls ---------------------------------------------------
+
+    def count(self) -> int:
+        return len(self.sessions)
+
+    def journey(self, call_id: str) -> LiveJourney | None:
+        session = self.sessions.get(call_id)
+        if session is None:
+            return None
+        journal = session.call.journal
+        return LiveJourney(journal.record_row, tuple(journal.events))
+
+    def request_transfer(self, call_id: str, request: TransferRequest) -> TransferOutcome:
+        session = self.sessions.get(call_id)
+        if session is None:
+            return TransferOutcome.NO_SUCH_CALL
+        if not session.request_transfer(request):
+            return TransferOutcome.NOT_TALKING
+        return TransferOutcome.ACCEPTED
