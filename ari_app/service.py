@@ -3,31 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 import structlog
 from aiohttp import web
 
 from ari_app.ami.monitor import AmiMonitor
-from ari_app.ari.cleanup import gone_ok
-from ari_app.ari.events import AriEvent, Connected, StasisStart
+from ari_app.ari.events import Connected
 from ari_app.ari.rest import AriRest
 from ari_app.ari.stream import AriEventStream, wait_until_ready
 from ari_app.calls.api import add_call_api
-from ari_app.calls.context import CallContext, ServiceParts
-from ari_app.calls.dispatcher import EventRouter, SessionFactory
+from ari_app.calls.deps import CallDeps
+from ari_app.calls.engine import CallEngine
 from ari_app.calls.hub import EventHub
-from ari_app.calls.journal import CallJournal
-from ari_app.calls.mailbox import CallMailbox
 from ari_app.calls.reconcile import reconcile
-from ari_app.calls.record import CallRecord
-from ari_app.calls.session import CallSession
-from ari_app.channel_vars import CORRELATION_ID_VAR
 from ari_app.db.engine import Database, open_database
+from ari_app.media.prompt import PromptSounds
 from ari_app.routing_wiring import build_queue_service, mount_routing_api
 from ari_app.settings import Settings
 from ari_app.speech_and_knowledge import (
@@ -43,7 +37,7 @@ from ivr.tts import PromptRenderer
 from kernel.backoff import Backoff
 from kernel.db.errors import DatabaseUnavailable
 from kernel.http.auth import TokenTable
-from recordings.lifecycle import CallRecordings, RecordingPaths
+from recordings.lifecycle import RecordingPaths
 from routing.service import QueueService
 
 log = structlog.get_logger(__name__)
@@ -51,16 +45,27 @@ log = structlog.get_logger(__name__)
 UNREACHABLE_DEVICE_STATES = frozenset({"UNAVAILABLE", "INVALID"})
 
 
+@dataclass(frozen=True)
+class ServiceParts:
+    """What the composition root built; only this module sees it whole."""
+
+    ari: AriRest
+    db: Database
+    hub: EventHub
+    queues: QueueService
+    is_vip: Callable[[str], bool]
+    call_deps: CallDeps
+
+
 @dataclass
 class HotlineService:
     settings: Settings
     flow: Flow
     ready: asyncio.Event = field(default_factory=asyncio.Event)
-    router: EventRouter | None = None
+    router: CallEngine | None = None  # the call engine: dispatches events, LiveCalls
     database: Database | None = None
     queues: QueueService | None = None
     http_port: int | None = None
-    _tasks: set[asyncio.Task[object]] = field(default_factory=set)
 
     async def run(self) -> None:
         async with AsyncExitStack() as stack:
@@ -68,8 +73,8 @@ class HotlineService:
             stack.push_async_callback(db.close)
             parts = await self._build_parts(stack, db)
             self.database, self.queues = db, parts.queues
-            self.router = EventRouter(self._session_factory(parts),
-                                      lambda channel: self._hang_up_orphan(parts, channel))
+            self.router = CallEngine(parts.ari, self.settings.asterisk.app, parts.call_deps,
+                                     db.calls, parts.hub)
             await self._start_http(stack, parts)
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(parts.queues.run())
@@ -78,24 +83,31 @@ class HotlineService:
                 tasks.create_task(self._consume_events(parts))
 
     async def _build_parts(self, stack: AsyncExitStack, db: Database) -> ServiceParts:
-        ast = self.settings.asterisk
+        settings = self.settings
+        ast = settings.asterisk
         ari = AriRest(ast.ari_url, ast.ari_user, ast.ari_password, timeout=ast.request_timeout_s)
         stack.push_async_callback(ari.close)
         info = await wait_until_ready(ari, backoff=Backoff())
         log.info("ari.ready", asterisk=str(info.get("system", {}).get("version", "?")))
-        renderer = PromptRenderer(self.settings.prompts.cache_dir, voice=self.flow.voice)
+        renderer = PromptRenderer(settings.prompts.cache_dir, voice=self.flow.voice)
         await renderer.warm(flow_texts(self.flow))
-        queues = await build_queue_service(self.settings, db)
-        knowledge = await open_knowledge(
-            stack, knowledge_settings(self.settings.knowledge, "knowledge"))
-        return ServiceParts(ari=ari, app=ast.app, queues=queues, renderer=renderer,
-                            prompts=self.settings.prompts, recordings=self.settings.recordings,
-                            db=db, hub=EventHub(), flow=self.flow,
-                            listener=await open_listener(
-                                self.settings.speech, flow_grammars(self.flow),
-                                question_phrases(knowledge, self.flow)),
-                            knowledge=knowledge,
-                            is_vip=lambda number: queues.config.vip(number) is not None)
+        queues = await build_queue_service(settings, db)
+        knowledge = await open_knowledge(stack, knowledge_settings(settings.knowledge, "knowledge"))
+        listener = await open_listener(settings.speech, flow_grammars(self.flow),
+                                       question_phrases(knowledge, self.flow))
+
+        def is_vip(number: str) -> bool:
+            return queues.config.vip(number) is not None
+
+        rec = settings.recordings
+        call_deps = CallDeps(
+            flow=self.flow, prompts=PromptSounds(renderer, settings.prompts.asterisk_dir),
+            queues=queues, surveys=db.surveys,
+            recording_paths=RecordingPaths(rec.spool_dir, rec.store_dir, rec.format),
+            recording_store=db.recordings, is_vip=is_vip, listener=listener,
+            knowledge=knowledge)
+        return ServiceParts(ari=ari, db=db, hub=EventHub(), queues=queues, is_vip=is_vip,
+                            call_deps=call_deps)
 
     async def _start_http(self, stack: AsyncExitStack, parts: ServiceParts) -> None:
         assert self.router is not None
@@ -129,7 +141,8 @@ class HotlineService:
         return monitor
 
     async def _consume_events(self, parts: ServiceParts) -> None:
-        assert self.router is not None
+        engine = self.router
+        assert engine is not None
         ast = self.settings.asterisk
         stream = AriEventStream(ast.events_url.removesuffix("/events"), ast.ari_user,
                                 ast.ari_password, [ast.app], backoff=Backoff())
@@ -138,70 +151,21 @@ class HotlineService:
                 if isinstance(item, Connected):
                     self.ready.set()
                     if not item.first:
-                        await reconcile(parts.ari, self.router)
+                        await reconcile(parts.ari, engine.dispatcher)
                 else:
-                    self._dispatch(item)
+                    engine.dispatch(item)
         finally:
             self.ready.clear()
-            await self._stop_calls()
-
-    def _dispatch(self, event: AriEvent) -> None:
-        assert self.router is not None
-        try:
-            self.router.dispatch(event)
-        except Exception:  # one bad event must not stop every other call
-            log.exception("router.dispatch_failed", event=type(event).__name__)
-
-    async def _stop_calls(self) -> None:
-        assert self.router is not None
-        tasks = set(self.router.tasks) | self._tasks
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
-
-    def _session_factory(self, parts: ServiceParts) -> SessionFactory:
-        def make(event: StasisStart, router: EventRouter) -> CallSession:
-            call_id = uuid.uuid4().hex
-            channel = event.channel
-            correlation = channel.channelvars.get(CORRELATION_ID_VAR) or None
-            record = CallRecord(call_id=call_id, channel_id=channel.id,
-                                caller_number=channel.caller_number,
-                                correlation_id=correlation, started_at=datetime.now(UTC))
-            holder: list[CallSession] = []
-            journal = CallJournal(record, parts.db.calls, parts.hub)
-            paths = parts.recordings
-            context = CallContext(
-                call_id=call_id, channel_id=channel.id, caller_number=channel.caller_number,
-                parts=parts, mailbox=CallMailbox(channel.id), journal=journal,
-                recordings=CallRecordings(call_id, RecordingPaths(
-                    paths.spool_dir, paths.store_dir, paths.format), parts.db.recordings, journal),
-                bind=lambda subject: router.bind(subject, holder[0]),
-                unbind=router.unbind,
-            )
-            holder.append(CallSession(context))
-            return holder[0]
-        return make
-
-    def _hang_up_orphan(self, parts: ServiceParts, channel_id: str) -> None:
-        task: asyncio.Task[object] = asyncio.create_task(
-            gone_ok(parts.ari.hangup(channel_id), "orphan leg"))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+            await engine.stop()
 
     async def wait_idle(self) -> None:
         """Return once no call, and no work for one, is running."""
-        while tasks := self._running_tasks():
-            await asyncio.wait(tasks)
-
-    def _running_tasks(self) -> set[asyncio.Task[Any]]:
-        router_tasks = set(self.router.tasks) if self.router is not None else set()
-        return router_tasks | set(self._tasks)
+        if self.router is not None:
+            await self.router.wait_idle()
 
     def busy(self) -> bool:
         """True while any call, or work for one, is still running."""
-        router_busy = self.router is not None and (self.router.tasks or self.router.sessions)
-        return bool(router_busy or self._tasks)
+        return self.router is not None and self.router.busy()
 
 
 async def reset_counters_daily(queues: QueueService) -> None:

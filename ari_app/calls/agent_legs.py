@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 import structlog
 
+from ari_app.ari.causes import leg_end
 from ari_app.ari.cleanup import gone_ok
 from ari_app.ari.errors import AriError
-from ari_app.ari.events import AriEvent, ChannelDestroyed, StasisStart
-from ari_app.calls.context import CallContext
+from ari_app.ari.events import AriEvent, StasisStart
+from ari_app.calls.call import Call
 from ari_app.channel_vars import ROLE_AGENT
 from ivr.journey import JourneyType
 from routing.model import Offer
@@ -19,10 +20,6 @@ from routing.notices import OfferNotLive
 from routing.service import DeclineReason, Ticket
 
 log = structlog.get_logger(__name__)
-
-# Q.850 causes that mean "busy" rather than "did not answer".
-_BUSY_CAUSES = frozenset({17})
-
 
 @dataclass(frozen=True)
 class AgentLeg:
@@ -32,7 +29,7 @@ class AgentLeg:
     ended: asyncio.Future[AriEvent]
 
 
-async def ring_until_answered(call: CallContext, ticket: Ticket) -> AgentLeg:
+async def ring_until_answered(call: Call, ticket: Ticket) -> AgentLeg:
     """Ring each batch of offers until an agent answers; raises TicketClosed from routing."""
     while True:
         offers = await ticket.next_offers()
@@ -45,7 +42,7 @@ async def ring_until_answered(call: CallContext, ticket: Ticket) -> AgentLeg:
             return winner
 
 
-async def _ring_batch(call: CallContext, ticket: Ticket,
+async def _ring_batch(call: Call, ticket: Ticket,
                       offers: tuple[Offer, ...]) -> AgentLeg | None:
     legs = [await _originate(call, offer) for offer in offers]
     live = [leg for leg in legs if leg is not None]
@@ -66,7 +63,7 @@ async def _ring_batch(call: CallContext, ticket: Ticket,
             reason = _why_not(leg.ended)
             call.journal.record(JourneyType.AGENT_NO_ANSWER, agent=leg.offer.agent_id,
                                 reason=reason)
-            ticket.declined(leg.offer, _decline_reason(reason))
+            ticket.declined(leg.offer, reason)
         for offer in offers:
             if offer not in [leg.offer for leg in live]:
                 call.journal.record(JourneyType.AGENT_NO_ANSWER, agent=offer.agent_id,
@@ -79,7 +76,7 @@ async def _ring_batch(call: CallContext, ticket: Ticket,
                 await drop_leg(call, leg)
 
 
-async def _originate(call: CallContext, offer: Offer) -> AgentLeg | None:
+async def _originate(call: Call, offer: Offer) -> AgentLeg | None:
     channel_id = f"{call.call_id}-agent-{uuid.uuid4().hex[:8]}"
     call.bind(channel_id)
     answered = call.mailbox.expect(
@@ -87,8 +84,8 @@ async def _originate(call: CallContext, offer: Offer) -> AgentLeg | None:
     ended = call.mailbox.expect_end(channel_id)
     leg = AgentLeg(offer, channel_id, answered, ended)
     try:
-        await call.parts.ari.originate(
-            offer.endpoint, channel_id=channel_id, app=call.parts.app,
+        await call.ari.originate(
+            offer.endpoint, channel_id=channel_id, app=call.app,
             app_args=[ROLE_AGENT, call.call_id], caller_id=call.caller_number,
             timeout_s=int(offer.ring_timeout_s) + 5,
         )
@@ -116,27 +113,16 @@ async def _first_answer(legs: list[AgentLeg], ring_timeout_s: float) -> AgentLeg
     return None
 
 
-def _why_not(ended: asyncio.Future[AriEvent]) -> str:
+def _why_not(ended: asyncio.Future[AriEvent]) -> DeclineReason:
     if ended.done() and not ended.cancelled():
-        event = ended.result()
-        if isinstance(event, ChannelDestroyed) and event.cause in _BUSY_CAUSES:
-            return "busy"
-        return "rejected"
+        return leg_end(ended.result())
     return "no_answer"
 
 
-_DECLINES: dict[str, DeclineReason] = {
-    "no_answer": "no_answer", "busy": "busy", "rejected": "rejected", "failed": "failed"}
-
-
-def _decline_reason(reason: str) -> DeclineReason:
-    return _DECLINES[reason]
-
-
-async def drop_leg(call: CallContext, leg: AgentLeg) -> None:
+async def drop_leg(call: Call, leg: AgentLeg) -> None:
     """Hang up an agent leg (if still up) and forget it."""
     leg.answered.cancel()
     if not call.mailbox.has_ended(leg.channel_id):
-        await gone_ok(call.parts.ari.hangup(leg.channel_id), "agent leg")
+        await gone_ok(call.ari.hangup(leg.channel_id), "agent leg")
     leg.ended.cancel()
     call.unbind(leg.channel_id)

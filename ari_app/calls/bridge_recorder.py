@@ -9,7 +9,7 @@ import structlog
 from ari_app.ari.cleanup import gone_ok
 from ari_app.ari.errors import AriError
 from ari_app.ari.events import AriEvent, RecordingFailed, RecordingFinished, RecordingStarted
-from ari_app.calls.context import CallContext
+from ari_app.calls.call import Call
 from recordings.lifecycle import RecorderError
 
 log = structlog.get_logger(__name__)
@@ -18,7 +18,7 @@ START_TIMEOUT_S = 5.0
 
 
 class BridgeRecorder:
-    def __init__(self, call: CallContext, bridge_id: str) -> None:
+    def __init__(self, call: Call, bridge_id: str) -> None:
         self._call = call
         self._bridge_id = bridge_id
         self._finished: dict[str, asyncio.Future[AriEvent]] = {}
@@ -29,7 +29,7 @@ class BridgeRecorder:
         started = call.mailbox.expect(
             lambda e: isinstance(e, RecordingStarted | RecordingFailed) and e.name == name)
         try:
-            await call.parts.ari.record_bridge(self._bridge_id, name, fmt=fmt,
+            await call.ari.record_bridge(self._bridge_id, name, fmt=fmt,
                                                if_exists="overwrite")
             async with asyncio.timeout(START_TIMEOUT_S):
                 event = await started
@@ -51,7 +51,7 @@ class BridgeRecorder:
             return
         try:
             if not finished.done():
-                await gone_ok(self._call.parts.ari.stop_recording(name), "recording")
+                await gone_ok(self._call.ari.stop_recording(name), "recording")
             async with asyncio.timeout(timeout_s):
                 await finished
         except TimeoutError:

@@ -6,20 +6,20 @@ import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 import structlog
 
 from ari_app.ari.cleanup import gone_ok
 from ari_app.ari.events import AriEvent
-from ari_app.calls.context import CallContext
+from ari_app.calls.call import Call
 from ari_app.media.caller_audio import AudioFrame, CallerAudio, CallerAudioError
 from ari_app.media.listen import Heard, hear
 from ari_app.media.listen import ListenParams as MediaParams
 from ari_app.media.listen import listen as listen_to_caller
-from ari_app.media.prompt import PlayingPrompt, StartPromptMixin
+from ari_app.media.prompt import PlayingPrompt, PromptSounds, StartPromptMixin
 from ivr.journey import JourneyType
 from ivr.ports import HeardAudio, HeardKind, ListenParams, PromptHandle
+from kernel.aio import first_of
 
 log = structlog.get_logger(__name__)
 
@@ -34,8 +34,9 @@ class _Turn:
 
 
 class AriCallChannel(StartPromptMixin):
-    def __init__(self, call: CallContext, *, voice: str | None = None) -> None:
+    def __init__(self, call: Call, prompts: PromptSounds, *, voice: str | None = None) -> None:
         self._call = call
+        self._prompts = prompts
         self._voice = voice
         self._turn: _Turn | None = None
         self._frames: AsyncGenerator[AudioFrame, None] | None = None
@@ -61,24 +62,19 @@ class AriCallChannel(StartPromptMixin):
         if interruptible and digits.peek() is not None:
             return digits.peek()  # type-ahead: the caller already answered, skip the prompt
         prompt = await self.start_prompt(text)
-        digit_arrived = asyncio.ensure_future(digits.wait_any()) if interruptible else None
         try:
-            waiting: set[asyncio.Future[Any]] = {prompt.finished}
-            if digit_arrived is not None:
-                waiting.add(digit_arrived)
-            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if interruptible:
+                await first_of(prompt.finished, digits.wait_any())
+            else:
+                await asyncio.wait({prompt.finished})
             if prompt.done():
                 return None
             await prompt.stop()
             return digits.peek()
         finally:
             if not prompt.done():
-                await gone_ok(self._call.parts.ari.stop_playback(prompt.playback_id), "playback")
+                await gone_ok(self._call.ari.stop_playback(prompt.playback_id), "playback")
                 prompt.finished.cancel()
-            if digit_arrived is not None:
-                digit_arrived.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await digit_arrived
 
     @contextlib.asynccontextmanager
     async def hearing(self) -> AsyncIterator[None]:

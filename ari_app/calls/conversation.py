@@ -5,16 +5,19 @@ escalate to that tier in the same queue)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import cast
 
 from ari_app.ari.cleanup import gone_ok
 from ari_app.ari.events import AriEvent, ChannelDtmfReceived
 from ari_app.calls.agent_legs import AgentLeg, drop_leg
 from ari_app.calls.bridge_recorder import BridgeRecorder
-from ari_app.calls.context import CallContext
+from ari_app.calls.call import Call
 from ari_app.calls.handoff import build_handoff
 from ivr.journey import JourneyType
+from kernel.aio import first_of
+from recordings.lifecycle import CallRecordings
 
 FEATURE_KEY = "*"
 FEATURE_TIMEOUT_S = 3.0
@@ -35,9 +38,17 @@ class Conversation:
     transfer: TransferRequest | None = None
 
 
-async def converse(call: CallContext, leg: AgentLeg, queue_id: str,
-                   transfers: asyncio.Queue[TransferRequest]) -> Conversation:
-    ari = call.parts.ari
+@dataclass(frozen=True)
+class TalkDeps:
+    """What a conversation needs besides the call: where its recording goes, who is VIP."""
+
+    recordings: CallRecordings
+    is_vip: Callable[[str], bool]
+
+
+async def converse(call: Call, leg: AgentLeg, queue_id: str,
+                   transfers: asyncio.Queue[TransferRequest], talk: TalkDeps) -> Conversation:
+    ari = call.ari
     agent_id = leg.offer.agent_id
     bridge_id = f"{call.call_id}-bridge-{leg.offer.offer_id.rsplit(':', 1)[-1]}"
     call.bind(bridge_id)
@@ -47,12 +58,12 @@ async def converse(call: CallContext, leg: AgentLeg, queue_id: str,
         await ari.create_bridge(bridge_id, "mixing", name=f"call-{call.call_id}")
         await ari.add_channels(bridge_id, [call.channel_id, leg.channel_id])
         handoff = build_handoff(call.journal.record_row, call.journal.events,
-                                vip=call.parts.is_vip(call.caller_number))
+                                vip=talk.is_vip(call.caller_number))
         call.journal.record(JourneyType.AGENT_ANSWER, queue=queue_id, agent=agent_id,
                             handoff=handoff.as_dict())
         call.journal.update(agent_id=agent_id)
         call.talking_to = agent_id
-        recording = await call.recordings.start(BridgeRecorder(call, bridge_id),
+        recording = await talk.recordings.start(BridgeRecorder(call, bridge_id),
                                                 queue_id=queue_id, agent_id=agent_id)
         transfer = await _until_end_or_transfer(call, leg, transfers)
         if transfer is not None:
@@ -64,7 +75,9 @@ async def converse(call: CallContext, leg: AgentLeg, queue_id: str,
     finally:
         call.talking_to = None
         if recording is not None:
-            call.after_hangup(call.recordings.stop_and_store(recording))
+            stored = recording
+            call.tasks.after_hangup(lambda: talk.recordings.stop_and_store(stored),
+                                    f"store-{recording.name}")
         await drop_leg(call, leg)
         if not call.mailbox.has_ended(call.channel_id):  # the survey needs the caller back
             await gone_ok(ari.remove_channel(bridge_id, call.channel_id), "bridge member")
@@ -72,23 +85,14 @@ async def converse(call: CallContext, leg: AgentLeg, queue_id: str,
         call.unbind(bridge_id)
 
 
-async def _until_end_or_transfer(call: CallContext, leg: AgentLeg,
+async def _until_end_or_transfer(call: Call, leg: AgentLeg,
                                  transfers: asyncio.Queue[TransferRequest]
                                  ) -> TransferRequest | None:
-    keypad = asyncio.ensure_future(_feature_code(call, leg))
-    asked = asyncio.ensure_future(transfers.get())
-    try:
-        waiting: set[asyncio.Future[Any]] = {leg.ended, keypad, asked}
-        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-        if leg.ended in done:
-            return None
-        return asked.result() if asked in done else keypad.result()
-    finally:
-        keypad.cancel()
-        asked.cancel()
+    index, winner = await first_of(leg.ended, _feature_code(call, leg), transfers.get())
+    return None if index == 0 else cast(TransferRequest, winner.result())
 
 
-async def _feature_code(call: CallContext, leg: AgentLeg) -> TransferRequest:
+async def _feature_code(call: Call, leg: AgentLeg) -> TransferRequest:
     """The agent's keypad: ``*`` then a tier digit (2-9) within a few seconds."""
     def digit_from_agent(event: AriEvent) -> bool:
         return isinstance(event, ChannelDtmfReceived) and event.channel.id == leg.channel_id

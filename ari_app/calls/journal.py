@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 
@@ -23,10 +25,13 @@ from kernel.db.errors import DatabaseUnavailable
 
 log = structlog.get_logger(__name__)
 
+# Starts background work in the call's task group (`CallTasks.spawn`); None once it closed.
+Spawn = Callable[[Callable[[], Coroutine[Any, Any, None]], str], "asyncio.Task[None] | None"]
+
 
 class CallJournal:
-    def __init__(self, record: CallRecord, store: CallStore, hub: EventHub,
-                 *, final_write_deadline_s: float = 30.0) -> None:
+    def __init__(self, record: CallRecord, store: CallStore, hub: EventHub, *,
+                 spawn: Spawn | None = None, final_write_deadline_s: float = 30.0) -> None:
         self.record_row = record
         self.events: list[JourneyEvent] = []
         self._store = store
@@ -36,6 +41,7 @@ class CallJournal:
         self._row_written = False
         self._writer: asyncio.Task[None] | None = None
         self._deadline_s = final_write_deadline_s
+        self._spawn = spawn
 
     def record(self, type: JourneyType, **details: object) -> None:
         event = JourneyEvent(
@@ -45,10 +51,10 @@ class CallJournal:
         self.events.append(event)
         self._pending.append(event)
         self._hub.publish(event)
-        if self._writer is None or self._writer.done():
+        if self._spawn is not None and (self._writer is None or self._writer.done()):
             # In the background, give up after a while: the next event or close() retries.
-            self._writer = asyncio.create_task(
-                self._write_pending(deadline=time.monotonic() + 10.0))
+            self._writer = self._spawn(
+                lambda: self._write_pending(deadline=time.monotonic() + 10.0), "journal-writer")
 
     def update(self, **fields: object) -> None:
         self.record_row = replace(self.record_row, **fields)  # type: ignore[arg-type]

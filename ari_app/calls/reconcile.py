@@ -7,12 +7,12 @@ import structlog
 from ari_app.ari.errors import AriError
 from ari_app.ari.events import ChannelDestroyed, ChannelSnapshot
 from ari_app.ari.rest import AriRest
-from ari_app.calls.dispatcher import EventRouter
+from ari_app.calls.dispatcher import CallDispatcher
 
 log = structlog.get_logger(__name__)
 
 
-async def reconcile(ari: AriRest, router: EventRouter) -> None:
+async def reconcile(ari: AriRest, router: CallDispatcher) -> None:
     """End sessions whose caller hung up while we were disconnected."""
     try:
         alive = {channel.id for channel in await ari.list_channels()}

@@ -8,11 +8,13 @@ from enum import StrEnum
 
 import structlog
 
+from ari_app.ari.causes import hangup_cause
 from ari_app.ari.cleanup import gone_ok
 from ari_app.ari.events import AriEvent, ChannelDestroyed, ChannelHangupRequest, StasisEnd
+from ari_app.calls.call import Call
 from ari_app.calls.caller_channel import AriCallChannel
-from ari_app.calls.context import CallContext
-from ari_app.calls.conversation import TransferRequest
+from ari_app.calls.conversation import TalkDeps, TransferRequest
+from ari_app.calls.deps import CallDeps
 from ari_app.calls.record import CallOutcome
 from ari_app.calls.waiting import QueueLeft, serve_from_queue
 from ari_app.channel_vars import FALLBACK_CONTEXT
@@ -20,24 +22,23 @@ from ivr.journey import JourneyType
 from ivr.steps import Contained, HangUp, ToQueue, run_flow
 from ivr.survey import run_survey
 from kernel.db.retry import save_with_retries
+from recordings.lifecycle import CallRecordings
 from recordings.model import SurveyAnswer
 
 log = structlog.get_logger(__name__)
-
-AFTER_CALL_TIMEOUT_S = 30.0
 
 
 class Phase(StrEnum):
     IVR = "ivr"
     QUEUE = "queue"
-    AGENT = "agent"
     SURVEY = "survey"
     DONE = "done"
 
 
 class CallSession:
-    def __init__(self, call: CallContext) -> None:
+    def __init__(self, call: Call, deps: CallDeps) -> None:
         self.call = call
+        self._deps = deps
         self.phase = Phase.IVR
         self.hangup_cause: str | None = None
         self.failed = False
@@ -57,9 +58,14 @@ class CallSession:
             # Cancel once: a hangup arrives as up to three events, and a second cancel would
             # interrupt the cleanup the first one started.
             self._caller_gone = True
-            self.hangup_cause = self.hangup_cause or _cause(event)
-            if self._script is not None:
-                self._script.cancel()
+            self.hangup_cause = self.hangup_cause or hangup_cause(event)
+            self.stop()
+
+    def stop(self) -> None:
+        """End the call's script (the caller hung up, or the service is stopping); the
+        session still finishes its after-hangup work and writes the call record."""
+        if self._script is not None:
+            self._script.cancel()
 
     def request_transfer(self, request: TransferRequest) -> bool:
         """An agent sends the caller on; only while an agent is talking to them."""
@@ -74,20 +80,20 @@ class CallSession:
 
     async def run(self) -> None:
         structlog.contextvars.bind_contextvars(call_id=self.call_id)
-        self.call.journal.record(JourneyType.CALL_START,
-                                 caller=self.call.caller_number,
-                                 correlation_id=self.call.journal.record_row.correlation_id)
-        log.info("call.started", caller=self.call.caller_number)
-        if self._caller_gone:  # hung up before the call's task even started
-            await self._finish()
-            return
-        self._script = asyncio.create_task(self._run_script())
         try:
-            await asyncio.wait({self._script})
+            async with asyncio.TaskGroup() as group:
+                self.call.tasks.open(group)
+                self.call.journal.record(JourneyType.CALL_START,
+                                         caller=self.call.caller_number,
+                                         correlation_id=self.call.journal.record_row.correlation_id)
+                log.info("call.started", caller=self.call.caller_number)
+                if not self._caller_gone:  # it may have hung up before this task started
+                    self._script = group.create_task(self._run_script(),
+                                                     name=f"script-{self.call_id}")
+                    await asyncio.wait({self._script})
+                await self.call.tasks.wait_after_hangup_work()
         finally:
-            if not self._script.done():  # the service itself is stopping
-                self._script.cancel()
-                await asyncio.wait({self._script})
+            self.call.tasks.close()
             await self._finish()
 
     async def _run_script(self) -> None:
@@ -99,52 +105,48 @@ class CallSession:
             self.failed = True
             log.exception("call.failed")
             self.call.journal.record(JourneyType.ERROR, error=type(exc).__name__)
-            await gone_ok(self.call.parts.ari.continue_in_dialplan(
+            await gone_ok(self.call.ari.continue_in_dialplan(
                 self.call.channel_id, FALLBACK_CONTEXT, "s"), "fallback")
 
     async def _script_steps(self) -> None:
-        call = self.call
-        await call.parts.ari.answer(call.channel_id)
-        channel = AriCallChannel(call, voice=call.parts.flow.voice)
-        outcome = await run_flow(call.parts.flow, channel, call.journal,
-                                 listener=call.parts.listener, knowledge=call.parts.knowledge,
-                                 call_id=call.call_id)
+        call, deps = self.call, self._deps
+        await call.ari.answer(call.channel_id)
+        channel = AriCallChannel(call, deps.prompts, voice=deps.flow.voice)
+        outcome = await run_flow(deps.flow, channel, call.journal, listener=deps.listener,
+                                 knowledge=deps.knowledge, call_id=call.call_id)
         if isinstance(outcome, Contained):
             self.contained = True
             if outcome.survey:
-                self.phase = Phase.SURVEY
-                score = await run_survey(call.parts.flow.survey, channel, call.journal)
-                call.after_hangup(self._save_survey(score, None))
+                await self._survey(channel, agent_id=None)
         elif isinstance(outcome, ToQueue):
             self.phase = Phase.QUEUE
-            served = await serve_from_queue(call, channel, outcome.queue_id, self.transfers)
+            talk = TalkDeps(CallRecordings(call.call_id, deps.recording_paths,
+                                           deps.recording_store, call.journal), deps.is_vip)
+            served = await serve_from_queue(call, channel, deps.queues, outcome.queue_id,
+                                            self.transfers, talk)
             if isinstance(served, QueueLeft):
                 self.left_queue = True
                 await channel.play(served.message, interruptible=False)
             else:
-                self.phase = Phase.SURVEY
-                score = await run_survey(call.parts.flow.survey, channel, call.journal)
-                call.after_hangup(self._save_survey(score, served.agent_id))
+                await self._survey(channel, agent_id=served.agent_id)
         elif isinstance(outcome, HangUp):
             log.info("call.ivr_hangup", node=outcome.node, reason=outcome.reason)
         self.phase = Phase.DONE
         self.hangup_cause = self.hangup_cause or "normal_clearing"
-        await gone_ok(call.parts.ari.hangup(call.channel_id), "caller")
+        await gone_ok(call.ari.hangup(call.channel_id), "caller")
 
-    async def _save_survey(self, score: int | None, agent_id: str | None) -> None:
+    async def _survey(self, channel: AriCallChannel, agent_id: str | None) -> None:
+        self.phase = Phase.SURVEY
+        score = await run_survey(self._deps.flow.survey, channel, self.call.journal)
         answer = SurveyAnswer(call_id=self.call_id, queue_id=self.call.journal.record_row.queue_id,
                               agent_id=agent_id, score=score, answered_at=datetime.now(UTC))
-        await save_with_retries(lambda: self.call.parts.db.surveys.add(answer), "survey",
-                                score=score)
+        surveys = self._deps.surveys
+        self.call.tasks.after_hangup(
+            lambda: save_with_retries(lambda: surveys.add(answer), "survey", score=score),
+            "save-survey")
 
     async def _finish(self) -> None:
         call = self.call
-        pending = set(call.after_call)
-        if pending:
-            _, late = await asyncio.wait(pending, timeout=AFTER_CALL_TIMEOUT_S)
-            for task in late:
-                log.error("call.after_call_timeout", task=task.get_name())
-                task.cancel()
         outcome = self._outcome()
         call.journal.update(ended_at=datetime.now(UTC), outcome=outcome,
                             hangup_cause=self.hangup_cause)
@@ -167,13 +169,3 @@ class CallSession:
         if self.phase is Phase.IVR:
             return CallOutcome.ABANDONED_IN_IVR
         return CallOutcome.ENDED_IN_IVR
-
-
-def _cause(event: AriEvent) -> str:
-    if isinstance(event, ChannelDestroyed):
-        return event.cause_txt or str(event.cause)
-    if isinstance(event, ChannelHangupRequest) and event.cause is not None:
-        return f"q850_{event.cause}"
-    return "caller_hangup"
-
-

@@ -4,13 +4,12 @@ conversation, and transfers that send the caller back to routing keeping their p
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 
 from ari_app.ari.cleanup import gone_ok
 from ari_app.calls.agent_legs import ring_until_answered
-from ari_app.calls.context import CallContext
-from ari_app.calls.conversation import Conversation, TransferRequest, converse
+from ari_app.calls.call import Call
+from ari_app.calls.conversation import Conversation, TalkDeps, TransferRequest, converse
 from ivr.journey import JourneyType
 from ivr.ports import CallChannel
 from routing.model import HandoffContext
@@ -27,7 +26,7 @@ from routing.notices import (
     TicketClosed,
     Transferred,
 )
-from routing.service import Ticket
+from routing.service import QueueService, Ticket
 
 TRANSFER_PROMPT = "Please hold while I transfer your call."
 NO_AGENT_PROMPT = "We are sorry, all of our agents are busy. Please call again later. Goodbye."
@@ -41,24 +40,25 @@ class QueueLeft:
     message: str
 
 
-async def serve_from_queue(call: CallContext, channel: CallChannel, queue_id: str,
-                           transfers: asyncio.Queue[TransferRequest]
-                           ) -> Conversation | QueueLeft:
-    ticket = call.parts.queues.enqueue(call.call_id, queue_id, caller_number=call.caller_number,
+async def serve_from_queue(call: Call, channel: CallChannel, queues: QueueService,
+                           queue_id: str, transfers: asyncio.Queue[TransferRequest],
+                           talk: TalkDeps) -> Conversation | QueueLeft:
+    ticket = queues.enqueue(call.call_id, queue_id, caller_number=call.caller_number,
                                        context=_context(call))
     call.journal.record(JourneyType.QUEUE_JOIN, queue=queue_id)
     call.journal.update(queue_id=queue_id)
     caller_media = asyncio.Lock()  # announcements and bridging never talk over each other
-    notices = asyncio.create_task(_follow(call, channel, ticket, caller_media))
+    notices = call.tasks.spawn(lambda: _follow(call, channel, ticket, caller_media),
+                               "queue-notices")
     try:
         while True:
-            await gone_ok(call.parts.ari.start_moh(call.channel_id), "moh")
+            await gone_ok(call.ari.start_moh(call.channel_id), "moh")
             try:
                 leg = await ring_until_answered(call, ticket)
             except TicketClosed as exc:
                 return _left(call, exc)
             async with caller_media:
-                conversation = await converse(call, leg, ticket.queue_id, transfers)
+                conversation = await converse(call, leg, ticket.queue_id, transfers, talk)
             if conversation.transfer is None:
                 ticket.completed(leg.offer)
                 return conversation
@@ -67,12 +67,12 @@ async def serve_from_queue(call: CallContext, channel: CallChannel, queue_id: st
             await channel.play(TRANSFER_PROMPT, interruptible=False)
     finally:
         ticket.leave("caller_gone")
-        notices.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await notices
+        if notices is not None:
+            notices.cancel()
+            await asyncio.wait({notices})
 
 
-def _left(call: CallContext, exc: TicketClosed) -> QueueLeft:
+def _left(call: Call, exc: TicketClosed) -> QueueLeft:
     if isinstance(exc, QueueExited):
         notice = exc.notice
         reason, message = f"exit_{notice.kind}", notice.message or NO_AGENT_PROMPT
@@ -82,7 +82,7 @@ def _left(call: CallContext, exc: TicketClosed) -> QueueLeft:
     return QueueLeft(reason, message)
 
 
-def _context(call: CallContext) -> HandoffContext:
+def _context(call: Call) -> HandoffContext:
     events = call.journal.events
     menus = tuple(f"menu:{e.details.get('target')}" for e in events
                   if e.type is JourneyType.MENU)
@@ -90,7 +90,7 @@ def _context(call: CallContext) -> HandoffContext:
     return HandoffContext(intent=str(intents[-1]) if intents else None, journey=menus)
 
 
-async def _follow(call: CallContext, channel: CallChannel, ticket: Ticket,
+async def _follow(call: Call, channel: CallChannel, ticket: Ticket,
                   caller_media: asyncio.Lock) -> None:
     async for notice in ticket.notices():
         if isinstance(notice, Announcement):
@@ -102,19 +102,19 @@ async def _follow(call: CallContext, channel: CallChannel, ticket: Ticket,
             _journal_notice(call, notice)
 
 
-async def _announce(call: CallContext, channel: CallChannel, notice: Announcement) -> None:
+async def _announce(call: Call, channel: CallChannel, notice: Announcement) -> None:
     call.journal.record(JourneyType.QUEUE_POSITION, position=notice.position,
                         eta_s=notice.eta_s)
     text = f"You are number {notice.position} in line."
     if notice.eta_s is not None:
         minutes = max(1, round(notice.eta_s / 60))
         text += f" Your estimated wait is about {minutes} minute{'s' if minutes > 1 else ''}."
-    await gone_ok(call.parts.ari.stop_moh(call.channel_id), "moh")
+    await gone_ok(call.ari.stop_moh(call.channel_id), "moh")
     await channel.play(text, interruptible=False)
-    await gone_ok(call.parts.ari.start_moh(call.channel_id), "moh")
+    await gone_ok(call.ari.start_moh(call.channel_id), "moh")
 
 
-def _journal_notice(call: CallContext, notice: Notice) -> None:
+def _journal_notice(call: Call, notice: Notice) -> None:
     record = call.journal.record
     if isinstance(notice, StepOpened):
         record(JourneyType.ROUTING, kind="step_opened", queue=notice.queue_id,

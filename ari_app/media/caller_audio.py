@@ -50,7 +50,7 @@ from ari_app.ari.cleanup import gone_ok
 from ari_app.ari.errors import AriError
 from ari_app.ari.events import AriEvent, StasisEnd, StasisStart, parse_channel
 from ari_app.ari.rest import EXTERNAL_MEDIA, AriRest
-from ari_app.calls.context import CallContext
+from ari_app.calls.call import Call
 
 log = structlog.get_logger(__name__)
 
@@ -113,8 +113,8 @@ class CallerAudio:
         self._snoop_left: asyncio.Future[AriEvent] | None = None
 
     @classmethod
-    def for_call(cls, call: CallContext, **options: Any) -> CallerAudio:
-        return cls(call.parts.ari, app=call.parts.app, channel_id=call.channel_id,
+    def for_call(cls, call: Call, **options: Any) -> CallerAudio:
+        return cls(call.ari, app=call.app, channel_id=call.channel_id,
                    id_prefix=call.call_id, events=call.mailbox, bind=call.bind,
                    unbind=call.unbind, **options)  # fmt: skip
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from ari_app.calls.context import CallContext
+from ari_app.calls.call import Call
 from ari_app.media.caller_audio import SAMPLE_RATE, AudioFrame, CallerAudio, CallerAudioError
 from ari_app.media.prompt import PlayingPrompt
 from ivr.ports import HeardKind
@@ -69,7 +69,7 @@ class Heard:
     barged_in: bool = False
 
 
-async def listen(call: CallContext, *, prompt_playing: PlayingPrompt | None,
+async def listen(call: Call, *, prompt_playing: PlayingPrompt | None,
                  params: ListenParams) -> Heard:
     """Open the caller's audio for this call, endpoint one utterance, close the audio."""
     async with CallerAudio.for_call(call) as frames:

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from ari_app.ari.cleanup import gone_ok
 from ari_app.ari.events import AriEvent, PlaybackFinished, PlaybackStarted
 from ari_app.ari.rest import AriRest
-from ari_app.calls.context import CallContext
+from ari_app.calls.call import Call
 from ari_app.media.caller_audio import EventWaiter
+from ivr.tts import PromptRenderer
 
 STOP_TIMEOUT_S = 2.0
 
@@ -81,16 +82,28 @@ async def start_playback(ari: AriRest, channel_id: str, media: Sequence[str], *,
     return PlayingPrompt(ari, playback_id, finished, started)
 
 
-class StartPromptMixin:
-    """For AriCallChannel (which sets `_call` and `_voice`)."""
+class PromptSounds:
+    """Prompt texts as Asterisk media: rendered (cached) into the folder Asterisk reads as
+    `asterisk_dir`, named `sound:<asterisk_dir>/<file>`."""
 
-    _call: CallContext
+    def __init__(self, renderer: PromptRenderer, asterisk_dir: str) -> None:
+        self._renderer = renderer
+        self._asterisk_dir = asterisk_dir.rstrip("/")
+
+    async def media(self, text: str, voice: str | None) -> str:
+        wav = await self._renderer.render(text, voice=voice)
+        return f"sound:{self._asterisk_dir}/{wav.stem}"
+
+
+class StartPromptMixin:
+    """For AriCallChannel (which sets `_call`, `_prompts` and `_voice`)."""
+
+    _call: Call
+    _prompts: PromptSounds
     _voice: str | None
 
     async def start_prompt(self, text: str) -> PlayingPrompt:
-        parts = self._call.parts
-        wav = await parts.renderer.render(text, voice=self._voice)
-        media = f"sound:{parts.prompts.asterisk_dir.rstrip('/')}/{wav.stem}"
-        return await start_playback(parts.ari, self._call.channel_id, [media],
+        media = await self._prompts.media(text, self._voice)
+        return await start_playback(self._call.ari, self._call.channel_id, [media],
                                     events=self._call.mailbox, bind=self._call.bind,
                                     unbind=self._call.unbind)  # fmt: skip

@@ -22,7 +22,7 @@ from ari_app.ari.errors import AriError
 from ari_app.ari.events import AriEvent, Connected, PlaybackFinished, PlaybackStarted, StasisStart
 from ari_app.ari.rest import AriRest
 from ari_app.ari.stream import AriEventStream
-from ari_app.calls.context import CallContext, ServiceParts
+from ari_app.calls.call import Call as EngineCall
 from ari_app.calls.mailbox import CallMailbox
 from ari_app.channel_vars import APP_NAME_VAR, ROLE_INBOUND, ROLE_SIM_CALLER, SIM_CALLERS_CONTEXT
 from ari_app.devtools.simulator_speech import say, sim_renderer
@@ -346,13 +346,19 @@ async def _open(audio: CallerAudio) -> None:
 
 
 async def test_listen_for_a_call_context(call: Call) -> None:
-    """`listen` opens and closes the audio for a CallContext, routing its ids to the call."""
+    """`listen` opens and closes the audio for an engine Call, routing its ids to the call."""
     bound: list[str] = []
-    parts: Any = ServiceParts(ari=call.rest, app=call.app, queues=None, renderer=call.renderer,
-                              prompts=None, recordings=None, db=None, hub=None, flow=None)  # type: ignore[arg-type]  # fmt: skip
-    context = CallContext(call_id=call.app, channel_id=call.inbound, caller_number="5550100",
-                          parts=parts, mailbox=call.mailbox, journal=None,  # type: ignore[arg-type]
-                          bind=bound.append, unbind=bound.remove)  # fmt: skip
+    class Routes:
+        def bind(self, subject_id: str, call_id: str) -> None:
+            bound.append(subject_id)
+
+        def unbind(self, subject_id: str) -> None:
+            bound.remove(subject_id)
+
+    context = EngineCall(call_id=call.app, channel_id=call.inbound, caller_number="5550100",
+                         ari=call.rest, app=call.app, mailbox=call.mailbox,
+                         journal=None,  # type: ignore[arg-type]  # listen journals nothing
+                         routes=Routes())
     listening = asyncio.create_task(listen(context, prompt_playing=None,
                                            params=ListenParams(first_input_timeout_s=6)))
     await asyncio.sleep(0.5)

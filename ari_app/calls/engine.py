@@ -1,0 +1,123 @@
+"""The call engine: one CallSession task per inbound call, built from the service's ports,
+fed by the dispatcher; what the HTTP layer may ask of live calls (`registry.LiveCalls`)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from ari_app.ari.cleanup import gone_ok
+from ari_app.ari.events import AriEvent, StasisStart
+from ari_app.ari.rest import AriRest
+from ari_app.calls.call import Call, CallTasks
+from ari_app.calls.conversation import TransferRequest
+from ari_app.calls.deps import CallDeps
+from ari_app.calls.dispatcher import CallDispatcher
+from ari_app.calls.hub import EventHub
+from ari_app.calls.journal import CallJournal
+from ari_app.calls.mailbox import CallMailbox
+from ari_app.calls.record import CallRecord
+from ari_app.calls.registry import LiveJourney, TransferOutcome
+from ari_app.calls.session import CallSession
+from ari_app.calls.store import CallStore
+from ari_app.channel_vars import CORRELATION_ID_VAR
+
+log = structlog.get_logger(__name__)
+
+
+class CallEngine:
+    def __init__(self, ari: AriRest, app: str, deps: CallDeps, store: CallStore,
+                 hub: EventHub) -> None:
+        self._ari = ari
+        self._app = app
+        self._deps = deps
+        self._store = store
+        self._hub = hub
+        self.dispatcher = CallDispatcher(self._start_call, self._hang_up_orphan)
+        self._tasks: set[asyncio.Task[None]] = set()  # call sessions and orphan hangups
+
+    def dispatch(self, event: AriEvent) -> None:
+        try:
+            self.dispatcher.dispatch(event)
+        except Exception:  # one bad event must not stop every other call
+            log.exception("router.dispatch_failed", event=type(event).__name__)
+
+    def _start_call(self, event: StasisStart) -> None:
+        session = self._new_session(event)
+        self.dispatcher.add(session)
+        self._track(session.run(), f"call-{session.call_id}",
+                    done=lambda: self.dispatcher.remove(session))
+
+    def _new_session(self, event: StasisStart) -> CallSession:
+        call_id = uuid.uuid4().hex
+        channel = event.channel
+        record = CallRecord(call_id=call_id, channel_id=channel.id,
+                            caller_number=channel.caller_number,
+                            correlation_id=channel.channelvars.get(CORRELATION_ID_VAR) or None,
+                            started_at=datetime.now(UTC))
+        tasks = CallTasks()
+        call = Call(call_id=call_id, channel_id=channel.id, caller_number=channel.caller_number,
+                    ari=self._ari, app=self._app, mailbox=CallMailbox(channel.id),
+                    journal=CallJournal(record, self._store, self._hub, spawn=tasks.spawn),
+                    routes=self.dispatcher, tasks=tasks)
+        return CallSession(call, self._deps)
+
+    def _hang_up_orphan(self, channel_id: str) -> None:
+        self._track(gone_ok(self._ari.hangup(channel_id), "orphan leg"), "orphan-leg")
+
+    def _track(self, work: Coroutine[Any, Any, Any], name: str,
+               done: Callable[[], None] | None = None) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+
+        def ended(t: asyncio.Task[None]) -> None:
+            self._tasks.discard(t)
+            if done is not None:
+                done()
+            if not t.cancelled() and t.exception() is not None:
+                log.error("call.task_crashed", task=name, error=repr(t.exception()))
+
+        task.add_done_callback(ended)
+
+    async def stop(self) -> None:
+        """Stop every call's script and wait until each has written its record."""
+        for session in list(self.dispatcher.sessions.values()):
+            session.stop()
+        await self.wait_idle()
+
+    async def wait_idle(self) -> None:
+        """Return once no call, and no work for one, is running."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
+    def busy(self) -> bool:
+        """True while any call, or work for one, is still running."""
+        return bool(self._tasks or self.dispatcher.sessions)
+
+    def owned_subjects(self) -> int:
+        return self.dispatcher.owned_subjects()
+
+    # --- ari_app.calls.registry.LiveCalls ---------------------------------------------------
+
+    def count(self) -> int:
+        return len(self.dispatcher.sessions)
+
+    def journey(self, call_id: str) -> LiveJourney | None:
+        session = self.dispatcher.sessions.get(call_id)
+        if session is None:
+            return None
+        journal = session.call.journal
+        return LiveJourney(journal.record_row, tuple(journal.events))
+
+    def request_transfer(self, call_id: str, request: TransferRequest) -> TransferOutcome:
+        session = self.dispatcher.sessions.get(call_id)
+        if session is None:
+            return TransferOutcome.NO_SUCH_CALL
+        if not session.request_transfer(request):
+            return TransferOutcome.NOT_TALKING
+        return TransferOutcome.ACCEPTED
