@@ -111,10 +111,6 @@ class Ticket:
                 self._live.update((o.offer_id, o) for o in batch)
                 return batch
 
-    async def next_offer(self) -> Offer:
-        """Transitional for the single-offer engine: the first offer of the next batch."""
-        return (await self.next_offers())[0]
-
     def answered(self, offer: Offer) -> tuple[Offer, ...]:
         """The agent answered: returns the call's other ringing offers, which lost."""
         if self._live.pop(offer.offer_id, None) is None:
