@@ -27,6 +27,7 @@ from ivr.intents import (
     with_agent,
 )
 from ivr.journey import JourneyType
+from ivr.milestones import IntentRecognized, SpeechHeard, note
 from ivr.ports import (
     CallChannel,
     HeardAudio,
@@ -138,9 +139,10 @@ async def gather(channel: SpeechChannel, listener: Listener | None, journal: Jou
     if won.kind is HeardKind.NO_INPUT:
         return GatherResult(GatherReason.NO_INPUT)
     recognition = await listener.transcribe(won, spec.phrases())
-    journal.record(JourneyType.SPEECH, node=spec.node, text=recognition.text,
-                   confidence=round(recognition.confidence, 3), barged_in=won.barged_in,
-                   seconds=round(len(won.pcm) / (2 * won.sample_rate), 2))
+    note(journal, SpeechHeard(node=spec.node, text=recognition.text,
+                              confidence=round(recognition.confidence, 3),
+                              barged_in=won.barged_in,
+                              seconds=round(len(won.pcm) / (2 * won.sample_rate), 2)))
     if not spec.intents:
         if spec.zero_out and _asks_for_agent(recognition.text):
             return GatherResult(GatherReason.ZERO_OUT, text=recognition.text,
@@ -150,8 +152,8 @@ async def gather(channel: SpeechChannel, listener: Listener | None, journal: Jou
                             speech_confidence=recognition.confidence)
     score = classify(recognition, spec._heard())
     action = decide_action(score, high=spec.high, low=spec.low)
-    journal.record(JourneyType.INTENT, node=spec.node, intent=score.intent,
-                   confidence=score.confidence, action=str(action))
+    note(journal, IntentRecognized(node=spec.node, intent=score.intent,
+                                   confidence=score.confidence, action=str(action)))
     if score.intent is None:
         reason = GatherReason.NO_MATCH
     elif action is Action.REPROMPT:

@@ -17,6 +17,7 @@ from ivr.flow import IntentCatalog, SelfServiceNode
 from ivr.gather import GatherReason, GatherSpec, gather, say
 from ivr.intents import IntentSpec
 from ivr.journey import JourneyType
+from ivr.milestones import KnowledgeStep, note
 from ivr.outcomes import Contained, ToQueue
 from ivr.ports import Journal, Listener, SpeechChannel
 from ivr.speech_menu import confirm_specs
@@ -89,8 +90,8 @@ async def run_self_service(node: SelfServiceNode, channel: SpeechChannel, listen
         return funnel.to_queue("zero_out" if reason is GatherReason.ZERO_OUT else "no_question")
     result = await _lookup(funnel, question)
     if result is None:
-        journal.record(JourneyType.KNOWLEDGE, node=node.id, item_id=None, question=question,
-                       state="unavailable")
+        note(journal, KnowledgeStep(node=node.id, item_id=None, question=question,
+                                    state="unavailable"))
         await _unanswered(funnel, question)
         return funnel.to_queue("knowledge_unavailable")
     decision = choose(result)
@@ -99,9 +100,8 @@ async def run_self_service(node: SelfServiceNode, channel: SpeechChannel, listen
         item = await _disambiguate(funnel, decision)
     if item is None:
         best = getattr(decision, "best", None)
-        journal.record(JourneyType.KNOWLEDGE, node=node.id,
-                       item_id=best.item_id if best else None, question=question,
-                       state="no_answer")
+        note(journal, KnowledgeStep(node=node.id, item_id=best.item_id if best else None,
+                                    question=question, state="no_answer"))
         await _unanswered(funnel, question)
         return funnel.to_queue("no_answer")
     return await _answer(funnel, item)
@@ -151,16 +151,16 @@ async def _disambiguate(funnel: _Funnel, decision: Disambiguate) -> Item | None:
 
 async def _answer(funnel: _Funnel, item: Item) -> Contained | ToQueue:
     node, journal, call = funnel.node, funnel.journal, funnel.call
-    journal.record(JourneyType.KNOWLEDGE, node=node.id, item_id=item.item_id,
-                   question=item.question, state="played")
+    note(journal, KnowledgeStep(node=node.id, item_id=item.item_id, question=item.question,
+                                state="played"))
     await say(funnel.channel, journal, node.id, [item.answer_spoken])
     reason, intent = await funnel.ask(funnel.spec((node.helped,), call.yes_no))
     if reason in _NOT_UNDERSTOOD:  # heard but not understood: ask once more; silence is a no
         journal.record(JourneyType.NO_MATCH, node=node.id, attempt=1)
         reason, intent = await funnel.ask(funnel.spec((node.helped,), call.yes_no))
     helped = reason in {GatherReason.DTMF, GatherReason.SPEECH} and intent == call.yes_no[0].name
-    journal.record(JourneyType.KNOWLEDGE, node=node.id, item_id=item.item_id,
-                   question=item.question, state="helped" if helped else "not_helped")
+    note(journal, KnowledgeStep(node=node.id, item_id=item.item_id, question=item.question,
+                                state="helped" if helped else "not_helped"))
     outcome = Outcome.CONTAINED if helped else Outcome.TRANSFERRED
     await funnel.report(funnel.knowledge.feedback(
         Feedback(item.item_id, call.call_id, helped, outcome)))

@@ -17,6 +17,7 @@ from ivr.flow import IntentCatalog, MenuNode
 from ivr.gather import GatherReason, GatherResult, GatherSpec, gather, say
 from ivr.intents import NO, YES, Action, IntentSpec
 from ivr.journey import JourneyType
+from ivr.milestones import MenuChoiceMade, note
 from ivr.ports import Journal, Listener, SpeechChannel
 
 __all__ = ["MenuFailed", "SpokenChoice", "confirm_specs", "menu_spec", "run_speech_menu"]
@@ -57,8 +58,8 @@ async def run_speech_menu(node: MenuNode, channel: SpeechChannel, listener: List
             choice = await _confirm(node, choice, channel, listener, journal, catalog)
             reason = "not_confirmed"
         if choice is not None:
-            journal.record(JourneyType.MENU, node=node.id, choice=choice.digits or choice.intent,
-                           target=choice.target)
+            note(journal, MenuChoiceMade(node=node.id, choice=choice.digits or choice.intent,
+                                        target=choice.target))
             return choice
         failures += 1
         _journal_failure(journal, node, result, failures, reason)

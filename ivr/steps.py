@@ -15,6 +15,7 @@ from enum import StrEnum
 from ivr.flow import Flow, HangupNode, MenuNode, PromptNode, QueueNode, SelfServiceNode
 from ivr.gather import say
 from ivr.journey import JourneyType
+from ivr.milestones import MenuChoiceMade, note
 from ivr.outcomes import Contained, FlowOutcome, HangUp, ToQueue
 from ivr.ports import CallChannel, Journal, Listener, SpeechChannel
 from ivr.self_service import SelfServiceCall, run_self_service
@@ -74,7 +75,7 @@ async def run_menu(node: MenuNode, channel: CallChannel, journal: Journal, *,
             journal.record(JourneyType.INPUT, node=node.id, digits=digits)
         target = node.options.get(digits) if digits else None
         if target is not None:
-            journal.record(JourneyType.MENU, node=node.id, choice=digits, target=target)
+            note(journal, MenuChoiceMade(node=node.id, choice=digits, target=target))
             return MenuChosen(digits, target)
         failures += 1
         last = failures >= node.max_attempts

@@ -15,6 +15,7 @@ from ari_app.ari.events import AriEvent, StasisStart
 from ari_app.calls.call import Call
 from ari_app.channel_vars import ROLE_AGENT
 from ivr.journey import JourneyType
+from ivr.milestones import AgentOffered, note
 from routing.model import Offer
 from routing.notices import OfferNotLive
 from routing.service import DeclineReason, Ticket
@@ -34,9 +35,9 @@ async def ring_until_answered(call: Call, ticket: Ticket) -> AgentLeg:
     while True:
         offers = await ticket.next_offers()
         for offer in offers:
-            call.journal.record(JourneyType.AGENT_OFFER, queue=offer.queue_id,
-                                agent=offer.agent_id, config_version=offer.config_version,
-                                why=str(offer.decision))
+            note(call.journal, AgentOffered(queue=offer.queue_id, agent=offer.agent_id,
+                                            config_version=offer.config_version,
+                                            why=str(offer.decision)))
         winner = await _ring_batch(call, ticket, offers)
         if winner is not None:
             return winner

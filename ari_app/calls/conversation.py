@@ -16,6 +16,7 @@ from ari_app.calls.bridge_recorder import BridgeRecorder
 from ari_app.calls.call import Call
 from ari_app.calls.handoff import build_handoff
 from ivr.journey import JourneyType
+from ivr.milestones import AgentAnswered, CallTransferred, note
 from kernel.aio import first_of
 from recordings.lifecycle import CallRecordings
 
@@ -59,16 +60,17 @@ async def converse(call: Call, leg: AgentLeg, queue_id: str,
         await ari.add_channels(bridge_id, [call.channel_id, leg.channel_id])
         handoff = build_handoff(call.journal.record_row, call.journal.events,
                                 vip=talk.is_vip(call.caller_number))
-        call.journal.record(JourneyType.AGENT_ANSWER, queue=queue_id, agent=agent_id,
-                            handoff=handoff.as_dict())
+        note(call.journal, AgentAnswered(queue=queue_id, agent=agent_id,
+                                         handoff=handoff.as_dict()))
         call.journal.update(agent_id=agent_id)
         call.talking_to = agent_id
         recording = await talk.recordings.start(BridgeRecorder(call, bridge_id),
                                                 queue_id=queue_id, agent_id=agent_id)
         transfer = await _until_end_or_transfer(call, leg, transfers)
         if transfer is not None:
-            call.journal.record(JourneyType.TRANSFER, agent=agent_id, queue=transfer.queue_id,
-                                min_tier=transfer.min_tier, notes=transfer.notes, by=transfer.by)
+            note(call.journal, CallTransferred(agent=agent_id, queue=transfer.queue_id,
+                                               min_tier=transfer.min_tier, notes=transfer.notes,
+                                               by=transfer.by))
             return Conversation(agent_id, agent_hung_up_first=False, transfer=transfer)
         call.journal.record(JourneyType.AGENT_HANGUP, agent=agent_id)
         return Conversation(agent_id, agent_hung_up_first=True)

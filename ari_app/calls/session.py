@@ -19,6 +19,7 @@ from ari_app.calls.record import CallOutcome
 from ari_app.calls.waiting import QueueLeft, serve_from_queue
 from ari_app.channel_vars import FALLBACK_CONTEXT
 from ivr.journey import JourneyType
+from ivr.milestones import CallStarted, note
 from ivr.steps import Contained, HangUp, ToQueue, run_flow
 from ivr.survey import run_survey
 from kernel.db.retry import save_with_retries
@@ -83,9 +84,9 @@ class CallSession:
         try:
             async with asyncio.TaskGroup() as group:
                 self.call.tasks.open(group)
-                self.call.journal.record(JourneyType.CALL_START,
-                                         caller=self.call.caller_number,
-                                         correlation_id=self.call.journal.record_row.correlation_id)
+                note(self.call.journal, CallStarted(
+                    caller=self.call.caller_number,
+                    correlation_id=self.call.journal.record_row.correlation_id))
                 log.info("call.started", caller=self.call.caller_number)
                 if not self._caller_gone:  # it may have hung up before this task started
                     self._script = group.create_task(self._run_script(),

@@ -10,9 +10,10 @@ from ari_app.ari.cleanup import gone_ok
 from ari_app.calls.agent_legs import ring_until_answered
 from ari_app.calls.call import Call
 from ari_app.calls.conversation import Conversation, TalkDeps, TransferRequest, converse
+from ari_app.calls.handoff import queue_context
 from ivr.journey import JourneyType
+from ivr.milestones import QueueJoined, note
 from ivr.ports import CallChannel
-from routing.model import HandoffContext
 from routing.notices import (
     AgentAutoPaused,
     Announcement,
@@ -44,8 +45,8 @@ async def serve_from_queue(call: Call, channel: CallChannel, queues: QueueServic
                            queue_id: str, transfers: asyncio.Queue[TransferRequest],
                            talk: TalkDeps) -> Conversation | QueueLeft:
     ticket = queues.enqueue(call.call_id, queue_id, caller_number=call.caller_number,
-                                       context=_context(call))
-    call.journal.record(JourneyType.QUEUE_JOIN, queue=queue_id)
+                                       context=queue_context(call.journal.events))
+    note(call.journal, QueueJoined(queue=queue_id))
     call.journal.update(queue_id=queue_id)
     caller_media = asyncio.Lock()  # announcements and bridging never talk over each other
     notices = call.tasks.spawn(lambda: _follow(call, channel, ticket, caller_media),
@@ -80,14 +81,6 @@ def _left(call: Call, exc: TicketClosed) -> QueueLeft:
         reason, message = type(exc).__name__, NO_AGENT_PROMPT
     call.journal.record(JourneyType.QUEUE_LEAVE, reason=reason)
     return QueueLeft(reason, message)
-
-
-def _context(call: Call) -> HandoffContext:
-    events = call.journal.events
-    menus = tuple(f"menu:{e.details.get('target')}" for e in events
-                  if e.type is JourneyType.MENU)
-    intents = [e.details.get("intent") for e in events if e.type is JourneyType.INTENT]
-    return HandoffContext(intent=str(intents[-1]) if intents else None, journey=menus)
 
 
 async def _follow(call: Call, channel: CallChannel, ticket: Ticket,
