@@ -1,9 +1,11 @@
-"""Routing room: skills, tiered agents, queues with plans, and the decisions connecting them.
+"""Routing: skills, tiered agents, queues with plans and the decisions connecting them; the
+queue actor, the supervisor API (`api/`), the versioned configuration store and import.
 
 Pure core: `config` (the configuration model, validation, plan linter), `plan`, `strategies`,
 `explain`, `decide` (the reference decision), `estimate`, `lifecycle`, and the incremental
 `router` with its `matcher` and indexes. Adapter: `service` (the asyncio queue actor and
-`Ticket`, the engine's API), `queues_conf` (import of an app_queue configuration).
+`Ticket`, the engine's API), `queues_conf` (import of an app_queue configuration), `api/` (the
+supervisor REST API and the live queue view), `store` and `tables` (versions and audit).
 """
 
 from routing.clock import Clock, MonotonicClock, SimulatedClock

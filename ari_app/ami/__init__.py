@@ -1,0 +1,1 @@
+"""AMI through panoramisk: agent phones' device state, with reconnect and backoff."""

@@ -1,0 +1,1 @@
+"""Development tools, not production code: the caller simulator, the demo, speech turn sampling."""
