@@ -1,4 +1,4 @@
-"""ARI REST client: one aiohttp session, every endpoint declared once as a `Route`.
+"""ARI REST client: every endpoint declared once as a `Route`, sent through an AriTransport.
 
 tests/adapters/test_ari_swagger_contract.py checks every Route in ROUTES against the Swagger
 files Asterisk ships, so a typo in a path or parameter name fails a test instead of a call.
@@ -12,10 +12,9 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
 import structlog
 
-from ari_app.ari.errors import AriError, AriUnavailable, error_for_status
+from ari_app.ari.errors import AriError, error_for_status
 from ari_app.ari.events import (
     BridgeSnapshot,
     ChannelSnapshot,
@@ -24,6 +23,7 @@ from ari_app.ari.events import (
     parse_channel,
     parse_live_recording,
 )
+from ari_app.ari.transport import AriResponse, AriTransport, HttpTransport
 
 log = structlog.get_logger(__name__)
 
@@ -119,26 +119,22 @@ def _record_query(
     }  # fmt: skip
 
 
-async def _error_message(resp: aiohttp.ClientResponse) -> str:
-    text = await resp.text()
-    try:
-        body = await resp.json(content_type=None)
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
+def _error_message(resp: AriResponse) -> str:
+    if isinstance(resp.body, dict):
         # ARI errors are {"message": ...}; a few C paths answer {"error": ...} instead.
-        return str(body.get("message") or body.get("error") or body)
-    return text[:200] or resp.reason or "(empty answer)"
+        return str(resp.body.get("message") or resp.body.get("error") or resp.body)
+    return resp.text[:200] or resp.reason or "(empty answer)"
 
 
 class AriRest:
     """Async ARI REST client; `async with AriRest(...) as ari:` or call `close()`."""
 
-    def __init__(self, base_url: str, user: str, password: str, *, timeout: float = 5.0) -> None:
+    def __init__(
+        self, base_url: str, user: str, password: str, *, timeout: float = 5.0,
+        transport: AriTransport | None = None,
+    ) -> None:  # fmt: skip
         self.base_url = base_url.rstrip("/")
-        self._auth = aiohttp.encode_basic_auth(user, password)
-        self._timeout = timeout
-        self._session: aiohttp.ClientSession | None = None
+        self._transport = transport or HttpTransport(base_url, user, password, timeout=timeout)
 
     async def __aenter__(self) -> AriRest:
         return self
@@ -150,18 +146,7 @@ class AriRest:
         await self.close()
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _http(self) -> aiohttp.ClientSession:
-        # Created lazily so the session belongs to the running loop, not the constructor's.
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                headers={"Authorization": self._auth},
-                timeout=aiohttp.ClientTimeout(total=self._timeout),
-            )
-        return self._session
+        await self._transport.close()
 
     async def _call(
         self,
@@ -177,24 +162,17 @@ class AriRest:
             raise ValueError(f"{route.method} {route.path_template}: undeclared {undeclared}")
         path = route.path(path_params or {})
         try:
-            async with self._http().request(
-                route.method, self.base_url + path, params=params, json=body
-            ) as resp:
-                if resp.status >= 400:
-                    message = await _error_message(resp)
-                    raise error_for_status(resp.status, message, method=route.method, path=path)
-                if resp.status == 204:
-                    return None
-                return await resp.json(content_type=None)
+            resp = await self._transport.request(route.method, path, params, body)
+            if resp.status >= 400:
+                message = _error_message(resp)
+                raise error_for_status(resp.status, message, method=route.method, path=path)
         except AriError as exc:
             # Debug only: the caller decides whether this is expected (a channel already gone).
-            log.debug("ari.request.failed", method=route.method, path=path, status=exc.status,
+            status = {} if exc.status is None else {"status": exc.status}
+            log.debug("ari.request.failed", method=route.method, path=path, **status,
                       error=exc.message)  # fmt: skip
             raise
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            message = str(exc) or f"{type(exc).__name__}: no answer within {self._timeout} s"
-            log.debug("ari.request.failed", method=route.method, path=path, error=message)
-            raise AriUnavailable(message, status=None, method=route.method, path=path) from exc
+        return None if resp.status == 204 else resp.body
 
     async def asterisk_info(self) -> dict[str, Any]:
         info: dict[str, Any] = await self._call(ASTERISK_INFO)
