@@ -1,16 +1,14 @@
 """The routing room inside the running service: its configuration at startup (a saved
-version wins over the YAML) and the ports the supervisor API drives it through."""
+version wins over the YAML) and the ports the supervisor API drives it through (the web
+assembly, `ari_app/web/app.py`, mounts the API with them)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
 
-from aiohttp import web
-
 from ari_app.db.engine import Database
 from ari_app.settings import Settings
-from kernel.http.auth import TokenTable
-from routing.api import AgentCommandRejected, RoutingApiDeps, add_routing_api
+from routing.api import AgentCommandRejected, RoutingApiDeps
 from routing.clock import MonotonicClock
 from routing.config import RoutingConfig
 from routing.notices import CommandRejected
@@ -53,9 +51,7 @@ class ActorAgentCommands:
             raise AgentCommandRejected(str(exc)) from exc
 
 
-def mount_routing_api(app: web.Application, settings: Settings, db: Database,
-                      queues: QueueService) -> None:
-    add_routing_api(app, RoutingApiDeps(
-        store=db.routing, tokens=TokenTable(settings.api_tokens),
-        apply=queues.apply_config, agents=ActorAgentCommands(queues),
-        initial_config=lambda: initial_routing(settings)))
+def routing_api_deps(settings: Settings, db: Database, queues: QueueService) -> RoutingApiDeps:
+    return RoutingApiDeps(store=db.routing, apply=queues.apply_config,
+                          agents=ActorAgentCommands(queues),
+                          initial_config=lambda: initial_routing(settings))  # fmt: skip

@@ -15,14 +15,13 @@ from ari_app.ami.monitor import AmiMonitor
 from ari_app.ari.events import Connected
 from ari_app.ari.rest import AriRest
 from ari_app.ari.stream import AriEventStream, wait_until_ready
-from ari_app.calls.api import add_call_api
 from ari_app.calls.deps import CallDeps
 from ari_app.calls.engine import CallEngine
 from ari_app.calls.hub import EventHub
 from ari_app.calls.reconcile import reconcile
 from ari_app.db.engine import Database, open_database
 from ari_app.media.prompt import PromptSounds
-from ari_app.routing_wiring import build_queue_service, mount_routing_api
+from ari_app.routing_wiring import build_queue_service, routing_api_deps
 from ari_app.settings import Settings
 from ari_app.speech_and_knowledge import (
     knowledge_settings,
@@ -111,12 +110,11 @@ class HotlineService:
 
     async def _start_http(self, stack: AsyncExitStack, parts: ServiceParts) -> None:
         assert self.router is not None
-        app = build_web_app(WebDeps(db=parts.db, hub=parts.hub, router=self.router,
-                                    queues=parts.queues, ready=self.ready,
-                                    is_vip=parts.is_vip))
-        mount_routing_api(app, self.settings, parts.db, parts.queues)
-        add_call_api(app, tokens=TokenTable(self.settings.api_tokens), router=self.router,
-                     queues=parts.queues)
+        app = build_web_app(WebDeps(
+            db=parts.db, hub=parts.hub, live=self.router, queues=parts.queues,
+            routing=routing_api_deps(self.settings, parts.db, parts.queues),
+            tokens=TokenTable(self.settings.api_tokens), ready=self.ready,
+            is_vip=parts.is_vip))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)

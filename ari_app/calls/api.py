@@ -1,22 +1,43 @@
-"""Per-call actions for agent desktops and supervisors: transfer the caller on, explain routing."""
+"""The calls' HTTP routes: recent calls, one call with its journey, the agent's handoff, journey
+events live over a WebSocket, and per-call actions (transfer the caller on, explain routing).
+
+Live calls are reached only through the `LiveCalls` port, finished ones through the stores.
+Who may call each route is decided by the service's one access table (`ari_app/web/auth.py`);
+handlers raise `ApiError` and the one error middleware writes the reply.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any
+import asyncio
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ari_app.calls.conversation import TransferRequest
-from ari_app.calls.dispatcher import EventRouter
-from ivr.journey import JourneyType
-from kernel.http.auth import Role, TokenTable
+from ari_app.calls.handoff import build_handoff
+from ari_app.calls.hub import EventHub
+from ari_app.calls.registry import LiveCalls, TransferOutcome
+from ari_app.db.engine import Database
+from ivr.journey import JourneyEvent, JourneyType
+from kernel.http.errors import ApiError, Problem, from_validation, invalid, not_found
+from kernel.http.reply import json_reply, to_json
 from routing.service import QueueService
 
-TOKENS = web.AppKey("call_api_tokens", TokenTable)
-ROUTER = web.AppKey("call_api_router", EventRouter)
-QUEUES = web.AppKey("call_api_queues", QueueService)
+
+@dataclass(frozen=True, slots=True)
+class CallApiDeps:
+    db: Database  # finished calls, their recordings and survey answers
+    hub: EventHub  # journey events as they happen
+    live: LiveCalls
+    queues: QueueService  # known queues, live routing decisions
+    is_vip: Callable[[str], bool] = lambda _number: False
+
+
+CALLS = web.AppKey("calls_api", CallApiDeps)
+ROUTES = web.RouteTableDef()
+MAX_LIMIT = 500
 
 
 class TransferBody(BaseModel):
@@ -27,67 +48,133 @@ class TransferBody(BaseModel):
     notes: str = Field(default="", max_length=2000)
 
 
-def add_call_api(app: web.Application, *, tokens: TokenTable, router: EventRouter,
-                 queues: QueueService) -> None:
-    app[TOKENS], app[ROUTER], app[QUEUES] = tokens, router, queues
-    app.router.add_post("/v1/calls/{call_id}/transfer", transfer)
-    app.router.add_get("/v1/calls/{call_id}/decisions", decisions)
+def add_call_routes(app: web.Application, deps: CallApiDeps) -> None:
+    app[CALLS] = deps
+    app.add_routes(ROUTES)
 
 
-def _problem(status: int, code: str, message: str, field: str | None = None,
-             problems: list[dict[str, str]] | None = None) -> web.Response:
-    body: dict[str, Any] = {"error": code, "message": message}
-    if field is not None:
-        body["field"] = field
-    if problems is not None:
-        body["problems"] = problems
-    return web.json_response(body, status=status)
+@ROUTES.get("/v1/calls")
+async def list_calls(request: web.Request) -> web.Response:
+    raw = request.query.get("limit", "50")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise invalid([Problem("query.limit", f"must be an integer from 1 to {MAX_LIMIT}")])
+    calls = await request.app[CALLS].db.calls.recent(limit=int(raw))
+    return json_reply([asdict(c) for c in calls])
 
 
-def _allowed(request: web.Request, roles: set[Role]) -> web.Response | None:
-    who = request.app[TOKENS].principal(request.headers.get("Authorization"))
-    if who is None:
-        return _problem(401, "unauthorized", "send Authorization: Bearer <token>")
-    if who.role not in roles:
-        return _problem(403, "forbidden", f"role {who.role.value!r} may not do this")
-    return None
+@ROUTES.get("/v1/calls/{call_id}")
+async def get_call(request: web.Request) -> web.Response:
+    db = request.app[CALLS].db
+    call_id = request.match_info["call_id"]
+    record = await db.calls.get(call_id)
+    if record is None:
+        raise not_found(f"call {call_id}", "path.call_id")
+    events = await db.calls.events(call_id)
+    recordings = await db.recordings.for_call(call_id)
+    survey = await db.surveys.for_call(call_id)
+    return json_reply({
+        "call": asdict(record),
+        "journey": [e.as_line() for e in events],
+        "recordings": [asdict(r) for r in recordings],
+        "survey": asdict(survey) if survey else None,
+    })  # fmt: skip
 
 
+@ROUTES.get("/v1/calls/{call_id}/handoff")
+async def get_handoff(request: web.Request) -> web.Response:
+    """What the answering agent should know; live while the call is up, stored afterwards."""
+    deps = request.app[CALLS]
+    call_id = request.match_info["call_id"]
+    live = deps.live.journey(call_id)
+    if live is not None:
+        record, events = live.record, list(live.events)
+    else:
+        stored = await deps.db.calls.get(call_id)
+        if stored is None:
+            raise not_found(f"call {call_id}", "path.call_id")
+        record, events = stored, await deps.db.calls.events(call_id)
+    handoff = build_handoff(record, events, vip=deps.is_vip(record.caller_number))
+    return json_reply(handoff.as_dict())
+
+
+@ROUTES.get("/v1/events")
+async def stream_events(request: web.Request) -> web.WebSocketResponse:
+    """Journey events as JSON, live; ``?correlation_id=`` or ``?call_id=`` narrows to one call."""
+    correlation = request.query.get("correlation_id")
+    call_ids = {request.query["call_id"]} if "call_id" in request.query else set()
+    ws = web.WebSocketResponse(heartbeat=20)
+    await ws.prepare(request)
+    with request.app[CALLS].hub.subscribe() as queue:
+        reader = asyncio.ensure_future(ws.receive())
+        try:
+            while not ws.closed:
+                getter = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if reader in done:
+                    getter.cancel()
+                    if reader.result().type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.ERROR):
+                        break
+                    reader = asyncio.ensure_future(ws.receive())
+                    continue
+                event = getter.result()
+                if _wanted(event, correlation, call_ids):
+                    await ws.send_json(event.as_line(), dumps=to_json)
+        finally:
+            reader.cancel()
+    return ws
+
+
+def _wanted(event: JourneyEvent, correlation: str | None, call_ids: set[str]) -> bool:
+    """No filter: every event. A correlation id adds its call once the call starts."""
+    if correlation is None and not call_ids:
+        return True
+    if (correlation is not None and event.type is JourneyType.CALL_START
+            and event.details.get("correlation_id") == correlation):
+        call_ids.add(event.call_id)
+    return event.call_id in call_ids
+
+
+@ROUTES.post("/v1/calls/{call_id}/transfer")
 async def transfer(request: web.Request) -> web.Response:
     """The agent talking to the caller sends them to another queue and/or a higher tier."""
-    if (denied := _allowed(request, {Role.AGENT, Role.SUPERVISOR})) is not None:
-        return denied
-    try:
-        body = TransferBody.model_validate(await request.json())
-    except ValueError as exc:
-        errors = exc.errors() if isinstance(exc, ValidationError) else []
-        problems = [{"field": "body." + ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-                    for e in errors] or [{"field": "body", "message": "not valid JSON"}]
-        return _problem(400, "invalid", "the request body is not valid", problems=problems)
+    deps = request.app[CALLS]
+    body = await _transfer_body(request)
     call_id = request.match_info["call_id"]
-    if body.queue_id is not None and request.app[QUEUES].config.queue(body.queue_id) is None:
-        return _problem(422, "unknown_queue", f"no queue {body.queue_id}", "body.queue_id")
-    session = request.app[ROUTER].sessions.get(call_id)
-    if session is None:
-        return _problem(404, "not_found", f"no live call {call_id}", "path.call_id")
-    accepted = session.request_transfer(TransferRequest(body.queue_id, body.min_tier, body.notes))
-    if not accepted:
-        return _problem(409, "not_talking", "the caller is not talking to an agent now")
-    return web.json_response({"call_id": call_id, "status": "transferring"}, status=202)
+    if body.queue_id is not None and deps.queues.config.queue(body.queue_id) is None:
+        raise ApiError(422, "unknown_queue", f"no queue {body.queue_id}",
+                       [Problem("body.queue_id", f"no queue {body.queue_id}")])  # fmt: skip
+    outcome = deps.live.request_transfer(
+        call_id, TransferRequest(body.queue_id, body.min_tier, body.notes))
+    if outcome is TransferOutcome.NO_SUCH_CALL:
+        raise not_found(f"live call {call_id}", "path.call_id")
+    if outcome is TransferOutcome.NOT_TALKING:
+        raise ApiError(409, "not_talking", "the caller is not talking to an agent now")
+    return json_reply({"call_id": call_id, "status": "transferring"}, status=202)
 
 
+async def _transfer_body(request: web.Request) -> TransferBody:
+    try:
+        sent = await request.json()
+    except ValueError:
+        raise invalid([Problem("body", "not valid JSON")]) from None
+    try:
+        return TransferBody.model_validate(sent)
+    except ValidationError as exc:
+        raise from_validation(exc) from None
+
+
+@ROUTES.get("/v1/calls/{call_id}/decisions")
 async def decisions(request: web.Request) -> web.Response:
     """Why each agent was (or was not) offered this call: live decisions while it waits."""
-    if (denied := _allowed(request, {Role.AGENT, Role.SUPERVISOR, Role.VIEWER})) is not None:
-        return denied
+    deps = request.app[CALLS]
     call_id = request.match_info["call_id"]
-    session = request.app[ROUTER].sessions.get(call_id)
     live = [{"text": str(d), "at": d.at, "queue": d.queue_id,
              "config_version": d.config_version,
              "chosen": [asdict(c) for c in d.chosen],
              "others": [{"agent": v.agent_id, "why": str(v.why), "until": v.until,
                          "detail": v.detail} for v in d.others]}
-            for d in request.app[QUEUES].explain(call_id)]
-    offers = [] if session is None else [
-        dict(e.details) for e in session.call.journal.events if e.type is JourneyType.AGENT_OFFER]
-    return web.json_response({"call_id": call_id, "decisions": live, "offers": offers})
+            for d in deps.queues.explain(call_id)]  # fmt: skip
+    journey = deps.live.journey(call_id)
+    offers = [] if journey is None else [
+        dict(e.details) for e in journey.events if e.type is JourneyType.AGENT_OFFER]
+    return json_reply({"call_id": call_id, "decisions": live, "offers": offers})

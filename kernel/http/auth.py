@@ -3,6 +3,10 @@
 Tokens live in the YAML configuration (`api_tokens:`); each maps to who is calling (`actor`,
 written into the audit) and what they may do (`role`). Comparison is constant-time, so a
 wrong token reveals nothing about the right ones through response timing.
+
+The service's one authentication middleware (`ari_app/web/auth.py`) stores the caller's
+principal on the request under `PRINCIPAL`; rooms read it with `principal(request)` (the audit's
+actor) without knowing who put it there.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
@@ -38,6 +43,20 @@ class Principal:
 
     actor: str
     role: Role
+
+
+PRINCIPAL = web.RequestKey("principal", Principal)
+
+
+def principal(request: web.Request) -> Principal:
+    """Who made the request. Only on routes that need a role: on an open route nobody may
+    have authenticated, and asking is a programming error (KeyError)."""
+    return request[PRINCIPAL]
+
+
+def maybe_principal(request: web.Request) -> Principal | None:
+    """Who made the request, if they sent a valid token (open routes do not require one)."""
+    return request.get(PRINCIPAL)
 
 
 class TokenTable:

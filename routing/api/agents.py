@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from kernel.http.auth import principal
 from kernel.http.errors import ApiError, Problem, not_found
 from routing.api import request_io as io
 from routing.api.changes import load
@@ -42,7 +43,7 @@ def _handler(action: AuditAction, model: type[Body], pick: Command) -> Handler:
         config, _ = await load(deps)
         if config.agent(agent_id) is None:
             raise not_found(f"agent {agent_id!r}", "path.agent_id")
-        who = io.principal(request)
+        who = principal(request)
         entry = AuditChange(action, f"agents/{agent_id}", None, {"reason": reason})
 
         async def run() -> None:

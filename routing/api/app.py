@@ -1,7 +1,8 @@
 """Mounting the supervisor API: a sub-application under /v1/routing plus /v1/openapi.json.
 
-The sub-application's middleware authenticates every request (bearer token, role
-`supervisor`) and turns errors into the API's JSON error shape.
+The sub-application has no middleware of its own: the service's one authentication middleware
+(role `supervisor` for every route here, per its access table) and its one error middleware
+run for sub-application routes too, so handlers raise `ApiError` and read `principal(request)`.
 """
 
 from __future__ import annotations
@@ -9,19 +10,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import structlog
 from aiohttp import web
 
-from kernel.db.errors import DatabaseError, DatabaseUnavailable
-from kernel.http.auth import Role
-from kernel.http.errors import ApiError, Problem
 from routing.api import agents, plans, resources, versions
 from routing.api.deps import DEPS, WRITERS, RoutingApiDeps
-from routing.api.operations import Handler, Operation, openapi_document, register
-from routing.api.request_io import PRINCIPAL
-from routing.store import VersionConflict
-
-log = structlog.get_logger(__name__)
+from routing.api.operations import Operation, openapi_document, register
 
 PREFIX = "/v1/routing"
 OPENAPI_PATH = "/v1/openapi.json"
@@ -37,7 +30,7 @@ def operations() -> list[Operation]:
 def add_routing_api(app: web.Application, deps: RoutingApiDeps) -> None:
     """Serve the API under /v1/routing and its OpenAPI document at /v1/openapi.json."""
     ops = operations()
-    api = web.Application(middlewares=[_errors, _authenticate])
+    api = web.Application()
     api[DEPS] = deps
     api[WRITERS] = asyncio.Lock()
     register(api.router, ops)
@@ -48,35 +41,3 @@ def add_routing_api(app: web.Application, deps: RoutingApiDeps) -> None:
 
 async def _openapi(request: web.Request) -> web.Response:
     return web.json_response(request.app[OPENAPI])
-
-
-@web.middleware
-async def _authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    who = request.app[DEPS].tokens.principal(request.headers.get("Authorization"))
-    if who is None:
-        raise ApiError(401, "unauthorized", "send Authorization: Bearer <token>")
-    if who.role is not Role.SUPERVISOR:
-        raise ApiError(403, "forbidden", f"role {who.role.value!r} may not use the routing "
-                       "API; it needs role 'supervisor'")  # fmt: skip
-    request[PRINCIPAL] = who
-    return await handler(request)
-
-
-@web.middleware
-async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except ApiError as exc:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return exc.response(headers)
-    except VersionConflict as exc:  # from an agent command racing a save, or a retry limit
-        return ApiError(409, "version_conflict", str(exc),
-                        [Problem("header.If-Match", str(exc))]).response()  # fmt: skip
-    except (DatabaseUnavailable, TimeoutError) as exc:
-        log.warning("routing_api.unavailable", path=request.path, error=str(exc))
-        return ApiError(503, "unavailable", "the database did not answer in time; nothing "
-                        "changed, retry later").response()  # fmt: skip
-    except DatabaseError as exc:
-        log.error("routing_api.database_error", path=request.path, error=str(exc))
-        return ApiError(500, "database_error", "the database refused the operation; nothing "
-                        "changed").response()  # fmt: skip

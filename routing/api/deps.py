@@ -9,7 +9,6 @@ from typing import Protocol
 
 from aiohttp import web
 
-from kernel.http.auth import TokenTable
 from routing.config import RoutingConfig
 from routing.store import RoutingConfigStore
 
@@ -37,7 +36,6 @@ class AgentCommands(Protocol):
 @dataclass(frozen=True, slots=True)
 class RoutingApiDeps:
     store: RoutingConfigStore
-    tokens: TokenTable
     # Puts a configuration in force (the routing actor's apply_config); all or nothing.
     apply: Callable[[RoutingConfig], Awaitable[None]]
     agents: AgentCommands

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from kernel.http.auth import Principal
+from kernel.http.auth import principal
 from kernel.http.errors import ApiError, Problem, from_validation, invalid
 from routing.api.changes import Change, Saved, commit
 from routing.api.deps import DEPS, WRITERS
@@ -19,13 +19,8 @@ from routing.config import RoutingConfig
 
 M = TypeVar("M", bound=BaseModel)
 
-PRINCIPAL = web.RequestKey("routing_api_principal", Principal)
 MAX_BODY = 1 << 20
 _IF_MATCH = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
-
-
-def principal(request: web.Request) -> Principal:
-    return request[PRINCIPAL]
 
 
 async def json_body(request: web.Request) -> object:

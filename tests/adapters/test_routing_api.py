@@ -19,6 +19,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from ari_app.db.engine import Database, open_database
+from ari_app.web.app import assemble
 from kernel.http.auth import ApiToken, Principal, Role, TokenTable
 from routing.api import AgentCommandRejected, RoutingApiDeps, add_routing_api
 from routing.config import (
@@ -134,9 +135,10 @@ async def database(backend: str, tmp_path: Path) -> AsyncIterator[Database]:
 async def serving(db: Database) -> AsyncIterator[Api]:
     store = db.routing
     apply, agents = RecordingApply(), FakeAgentCommands()
-    app = web.Application()
-    add_routing_api(app, RoutingApiDeps(store=store, tokens=TOKENS, apply=apply, agents=agents,
-                                        initial_config=lambda: INITIAL))  # fmt: skip
+    deps = RoutingApiDeps(store=store, apply=apply, agents=agents,
+                          initial_config=lambda: INITIAL)  # fmt: skip
+    # The routing room alone, behind the service's one auth and error middlewares.
+    app = assemble(TOKENS, [lambda app: add_routing_api(app, deps)])
     async with TestClient(TestServer(app)) as client:
         yield Api(client, store, apply, agents)
 

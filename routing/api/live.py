@@ -1,0 +1,31 @@
+"""The queue actor's live view over HTTP (`GET /v1/queues`): queues, agents' states, waiting
+calls and who is ringing for them, as the actor's snapshot has them right now."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from aiohttp import web
+
+from kernel.http.reply import json_reply
+from routing.service import QueueService
+
+QUEUES = web.AppKey("routing_live_queues", QueueService)
+ROUTES = web.RouteTableDef()
+
+
+def add_live_routes(app: web.Application, queues: QueueService) -> None:
+    app[QUEUES] = queues
+    app.add_routes(ROUTES)
+
+
+@ROUTES.get("/v1/queues")
+async def queues(request: web.Request) -> web.Response:
+    snapshot = request.app[QUEUES].snapshot()
+    return json_reply({
+        "queues": [asdict(q) for q in snapshot.queues],
+        "agents": [{**asdict(a), **asdict(v)}
+                   for a, v in zip(snapshot.agents, snapshot.views, strict=True)],
+        "waiting": [{"call_id": c.call_id, "queue_id": c.queue_id, "joined_at": c.joined_at,
+                     "ringing": c.offer.agent_id if c.offer else None} for c in snapshot.calls],
+    })  # fmt: skip
