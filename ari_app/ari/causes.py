@@ -30,7 +30,8 @@ def hangup_cause(event: AriEvent) -> str:
 
 
 def leg_end(event: AriEvent) -> LegEnd:
-    """Why a ringing agent leg ended before it was answered."""
-    if isinstance(event, ChannelDestroyed) and event.cause in BUSY_CAUSES:
+    """Why a ringing agent leg ended before it was answered. The far end's cause may come
+    first in ChannelHangupRequest, which then ends the leg before ChannelDestroyed."""
+    if isinstance(event, ChannelDestroyed | ChannelHangupRequest) and event.cause in BUSY_CAUSES:
         return "busy"
     return "rejected"

@@ -8,8 +8,6 @@ import asyncio
 import hashlib
 from pathlib import Path
 
-import pytest
-
 from ari_app.ari.events import Dial
 from ari_app.calls.record import CallOutcome
 from ivr.journey import JourneyType as J
@@ -124,10 +122,6 @@ async def test_an_agent_not_answering_makes_the_next_one_ring(hotline: HotlineFa
     line.assert_clean()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug: a busy agent is journaled as 'rejected'. Asterisk's ChannelHangupRequest "
-    "(cause 17) arrives before ChannelDestroyed and resolves the leg's `ended` future, but "
-    "ari_app.ari.causes.leg_end only reads the cause of a ChannelDestroyed"))
 async def test_a_busy_agent_is_journaled_as_busy(hotline: HotlineFactory) -> None:
     line = await hotline()
     line.fake.agent_behaviour(ALICE, busy=True)
