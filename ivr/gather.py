@@ -12,7 +12,6 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from ivr.intents import (
     AGENT,
@@ -38,6 +37,7 @@ from ivr.ports import (
     PromptHandle,
     SpeechChannel,
 )
+from kernel.aio import cancel_and_wait, first_of
 
 __all__ = ["ZERO_OUT_KEY", "GatherReason", "GatherResult", "GatherSpec", "gather", "say"]
 
@@ -199,7 +199,7 @@ async def _race(channel: SpeechChannel, spec: GatherSpec,
                 return heard.result()
             waiting = {heard}  # type: ignore[arg-type]
     finally:
-        await _cancel(heard, keys)
+        await cancel_and_wait(heard, keys)
 
 
 async def _keys(channel: CallChannel, spec: GatherSpec, prompt: PromptHandle | None) -> str:
@@ -218,15 +218,11 @@ async def _keys(channel: CallChannel, spec: GatherSpec, prompt: PromptHandle | N
 
 async def _key_during(channel: CallChannel, prompt: PromptHandle) -> str:
     """The first key pressed before the prompt ends, or '' when it ended first."""
-    key = asyncio.ensure_future(channel.collect_digits(
-        max_digits=1, first_timeout=PROMPT_CEILING_S, inter_digit_timeout=PROMPT_CEILING_S,
-        finish_key=None))
-    ended = asyncio.ensure_future(prompt.wait_done())
-    try:
-        await asyncio.wait({key, ended}, return_when=asyncio.FIRST_COMPLETED)
-        return key.result() if key.done() else ""
-    finally:
-        await _cancel(key, ended)
+    index, first = await first_of(
+        channel.collect_digits(max_digits=1, first_timeout=PROMPT_CEILING_S,
+                               inter_digit_timeout=PROMPT_CEILING_S, finish_key=None),
+        prompt.wait_done())
+    return str(first.result()) if index == 0 else ""
 
 
 async def _collect(channel: CallChannel, spec: GatherSpec, first_timeout: float, *,
@@ -237,13 +233,3 @@ async def _collect(channel: CallChannel, spec: GatherSpec, first_timeout: float,
                                         finish_key=spec.finish_key)
 
 
-async def _cancel(*futures: asyncio.Future[Any]) -> None:
-    """Cancel the losers and wait for them to finish; their errors no longer matter."""
-    pending = [f for f in futures if not f.done()]
-    for future in pending:
-        future.cancel()
-    if pending:
-        await asyncio.wait(pending)
-    for future in futures:
-        if future.done() and not future.cancelled():
-            future.exception()  # retrieved: a loser's failure is not "never retrieved"

@@ -1,4 +1,4 @@
-"""asyncio shapes the rooms repeat: "the first of these to finish"."""
+"""asyncio shapes the rooms repeat: "the first of these to finish", "cancel these and wait"."""
 
 from __future__ import annotations
 
@@ -26,10 +26,17 @@ async def first_of(*waits: Awaitable[Any]) -> tuple[int, asyncio.Future[Any]]:
         index = next(i for i, future in enumerate(futures) if future in done)
         return index, futures[index]
     finally:
-        for task in owned:
-            task.cancel()
-        if owned:
-            await asyncio.wait(owned)
-        for task in owned:
-            if not task.cancelled():
-                task.exception()  # retrieved: a loser's error must not be reported as lost
+        await cancel_and_wait(*owned)
+
+
+async def cancel_and_wait(*futures: asyncio.Future[Any]) -> None:
+    """Cancel the ones still running and wait until they have finished; their errors no
+    longer matter (retrieved, so none is reported as lost)."""
+    pending = [f for f in futures if not f.done()]
+    for future in pending:
+        future.cancel()
+    if pending:
+        await asyncio.wait(pending)
+    for future in futures:
+        if future.done() and not future.cancelled():
+            future.exception()

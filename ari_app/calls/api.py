@@ -21,6 +21,7 @@ from ari_app.calls.hub import EventHub
 from ari_app.calls.registry import LiveCalls, TransferOutcome
 from ari_app.db.engine import Database
 from ivr.journey import JourneyEvent, JourneyType
+from kernel.aio import first_of
 from kernel.http.errors import ApiError, Problem, from_validation, invalid, not_found
 from kernel.http.reply import json_reply, to_json
 from routing.service import QueueService
@@ -108,15 +109,13 @@ async def stream_events(request: web.Request) -> web.WebSocketResponse:
         reader = asyncio.ensure_future(ws.receive())
         try:
             while not ws.closed:
-                getter = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if reader in done:
-                    getter.cancel()
+                index, first = await first_of(queue.get(), reader)
+                if index == 1:
                     if reader.result().type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.ERROR):
                         break
                     reader = asyncio.ensure_future(ws.receive())
                     continue
-                event = getter.result()
+                event = first.result()
                 if _wanted(event, correlation, call_ids):
                     await ws.send_json(event.as_line(), dumps=to_json)
         finally:

@@ -19,6 +19,9 @@ from aiohttp.typedefs import Handler, Middleware
 
 from kernel.http.auth import PRINCIPAL, Role, TokenTable
 from kernel.http.errors import ApiError
+from routing.api.app import OPENAPI_PATH
+from routing.api.app import PREFIX as ROUTING_PREFIX
+from routing.api.app import operations as routing_operations
 
 RouteKey = tuple[str, str]  # (method, path pattern as aiohttp's resource.canonical has it)
 
@@ -34,13 +37,9 @@ SUPERVISOR_API = Access(frozenset({Role.SUPERVISOR}), "the routing API")
 CALL_ACTIONS = Access(frozenset({Role.AGENT, Role.SUPERVISOR}), "call actions")
 CALL_READERS = Access(frozenset({Role.AGENT, Role.SUPERVISOR, Role.VIEWER}), "call decisions")
 
-_ROUTING = "/v1/routing"
-_ROUTING_COLLECTIONS = (("skills", "skill_id"), ("agents", "agent_id"), ("queues", "queue_id"),
-                        ("vips", "caller_number"))  # fmt: skip
-
 ACCESS: Mapping[RouteKey, Access] = {
     ("GET", "/health"): OPEN,
-    ("GET", "/v1/openapi.json"): OPEN,
+    ("GET", OPENAPI_PATH): OPEN,
     # the calls room
     ("GET", "/v1/calls"): OPEN,
     ("GET", "/v1/calls/{call_id}"): OPEN,
@@ -51,22 +50,10 @@ ACCESS: Mapping[RouteKey, Access] = {
     # the recordings room
     ("GET", "/v1/recordings/{recording_id}"): OPEN,
     ("GET", "/v1/recordings/{recording_id}/audio"): OPEN,
-    # the routing room: its live view, and the supervisor API (supervisors only, every route)
+    # the routing room: its live view, and the supervisor API (supervisors only, every one of
+    # its operations: the same list its router and OpenAPI document are built from)
     ("GET", "/v1/queues"): OPEN,
-    ("GET", f"{_ROUTING}/config"): SUPERVISOR_API,
-    ("GET", f"{_ROUTING}/versions"): SUPERVISOR_API,
-    ("GET", f"{_ROUTING}/versions/{{version}}"): SUPERVISOR_API,
-    ("POST", f"{_ROUTING}/versions/{{version}}/restore"): SUPERVISOR_API,
-    ("GET", f"{_ROUTING}/audit"): SUPERVISOR_API,
-    **{(method, f"{_ROUTING}/{name}"): SUPERVISOR_API
-       for name, _ in _ROUTING_COLLECTIONS for method in ("GET", "POST")},
-    **{(method, f"{_ROUTING}/{name}/{{{key}}}"): SUPERVISOR_API
-       for name, key in _ROUTING_COLLECTIONS for method in ("GET", "PUT", "PATCH", "DELETE")},
-    **{("POST", f"{_ROUTING}/agents/{{agent_id}}/{command}"): SUPERVISOR_API
-       for command in ("login", "logout", "pause", "resume")},
-    ("GET", f"{_ROUTING}/queues/{{queue_id}}/plan"): SUPERVISOR_API,
-    ("PUT", f"{_ROUTING}/queues/{{queue_id}}/plan"): SUPERVISOR_API,
-    ("GET", f"{_ROUTING}/plans/{{queue_id}}/lint"): SUPERVISOR_API,
+    **{(op.method, ROUTING_PREFIX + op.path): SUPERVISOR_API for op in routing_operations()},
 }  # fmt: skip
 
 
