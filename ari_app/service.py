@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,9 +50,11 @@ class ServiceParts:
     ari: AriRest
     db: Database
     hub: EventHub
-    queues: QueueService
-    is_vip: Callable[[str], bool]
-    call_deps: CallDeps
+    call_deps: CallDeps  # what every call is built from: the queues and is_vip among them
+
+    @property
+    def queues(self) -> QueueService:
+        return self.call_deps.queues
 
 
 @dataclass
@@ -105,8 +106,7 @@ class HotlineService:
             recording_paths=RecordingPaths(rec.spool_dir, rec.store_dir, rec.format),
             recording_store=db.recordings, is_vip=is_vip, listener=listener,
             knowledge=knowledge)
-        return ServiceParts(ari=ari, db=db, hub=EventHub(), queues=queues, is_vip=is_vip,
-                            call_deps=call_deps)
+        return ServiceParts(ari=ari, db=db, hub=EventHub(), call_deps=call_deps)
 
     async def _start_http(self, stack: AsyncExitStack, parts: ServiceParts) -> None:
         assert self.router is not None
@@ -114,7 +114,7 @@ class HotlineService:
             db=parts.db, hub=parts.hub, live=self.router, queues=parts.queues,
             routing=routing_api_deps(self.settings, parts.db, parts.queues),
             tokens=TokenTable(self.settings.api_tokens), ready=self.ready,
-            is_vip=parts.is_vip))
+            is_vip=parts.call_deps.is_vip))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
