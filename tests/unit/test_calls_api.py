@@ -8,7 +8,6 @@ import contextlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +19,7 @@ from ari_app.calls.conversation import TransferRequest
 from ari_app.calls.hub import EventHub
 from ari_app.calls.record import CallRecord
 from ari_app.calls.registry import LiveJourney, TransferOutcome
-from ari_app.db.engine import Database, open_database
+from ari_app.db.engine import Database
 from ari_app.web.app import assemble
 from ivr.journey import JourneyEvent, JourneyType
 from kernel.http.auth import ApiToken, Role, TokenTable
@@ -108,15 +107,6 @@ class Calls:
         async with self.client.post(f"/v1/calls/{call_id}/transfer", json=body, data=raw,
                                     headers=auth(role)) as resp:  # fmt: skip
             return resp.status, await resp.json()
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = await open_database("sqlite+aiosqlite:///" + str(tmp_path / "hotline.db"))
-    try:
-        yield db
-    finally:
-        await db.close()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from ari_app.calls.hub import EventHub
 from ari_app.calls.registry import LiveJourney
-from ari_app.db.engine import Database, open_database
+from ari_app.db.engine import Database
 from ari_app.web.app import WebDeps, assemble, build_web_app
 from ari_app.web.auth import ACCESS, OPEN, SUPERVISOR_API, Access, served_routes
 from kernel.db.errors import DatabaseError, DatabaseUnavailable
@@ -62,15 +62,6 @@ class Site:
         async with self.client.request(method, path, headers=sent) as resp:
             body = await resp.json() if resp.content_type == "application/json" else None
             return resp.status, body, resp.headers
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = await open_database("sqlite+aiosqlite:///" + str(tmp_path / "hotline.db"))
-    try:
-        yield db
-    finally:
-        await db.close()
 
 
 @pytest.fixture
