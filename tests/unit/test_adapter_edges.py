@@ -11,7 +11,6 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
-import structlog
 
 from ari_app.__main__ import endpoints_for, load_all, main
 from ari_app.db.engine import Database, open_database
@@ -324,16 +323,6 @@ def test_a_flow_naming_an_unknown_queue_exits_2(tmp_path: Path,
 def test_measure_turns_needs_a_call(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["measure-turns", "--calls", "0"]) == 2
     assert capsys.readouterr().err == "hotline: --calls: needs at least 1, not 0\n"
-
-
-@pytest.fixture
-def restored_structlog() -> Iterator[None]:
-    """Commands set logging up for the whole process: put it back afterwards."""
-    saved = structlog.get_config()
-    try:
-        yield
-    finally:
-        structlog.configure(**saved)
 
 
 @pytest.mark.usefixtures("no_hotline_env", "restored_structlog")

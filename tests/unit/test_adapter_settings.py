@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -212,16 +211,6 @@ def test_api_tokens_keep_their_secret_out_of_reprs(tmp_path: Path) -> None:
 
 
 # --- logging ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def restored_structlog() -> Iterator[None]:
-    """configure_logging changes structlog for the whole process: put it back afterwards."""
-    saved = structlog.get_config()
-    try:
-        yield
-    finally:
-        structlog.configure(**saved)
 
 
 def test_personal_data_is_hashed_and_the_rest_kept() -> None:

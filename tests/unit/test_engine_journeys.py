@@ -122,7 +122,8 @@ async def test_an_agent_not_answering_makes_the_next_one_ring(hotline: HotlineFa
     line.assert_clean()
 
 
-async def test_a_busy_agent_is_journaled_as_busy(hotline: HotlineFactory) -> None:
+async def test_a_busy_agent_is_journaled_as_busy_and_passed_over(
+        hotline: HotlineFactory) -> None:
     line = await hotline()
     line.fake.agent_behaviour(ALICE, busy=True)
     line.fake.agent_behaviour(BOB, talk_s=0.05)
@@ -131,17 +132,6 @@ async def test_a_busy_agent_is_journaled_as_busy(hotline: HotlineFactory) -> Non
 
     assert line.fake.gone[line.legs(call)[0]].cause == 17
     assert ended.first(J.AGENT_NO_ANSWER) == {"agent": "alice", "reason": "busy"}
-
-
-async def test_a_busy_agent_is_passed_over(hotline: HotlineFactory) -> None:
-    line = await hotline()
-    line.fake.agent_behaviour(ALICE, busy=True)
-    line.fake.agent_behaviour(BOB, talk_s=0.05)
-    call = await line.call(keys="1")
-    ended = await line.finished(call)
-
-    assert line.fake.gone[line.legs(call)[0]].cause == 17
-    assert ended.first(J.AGENT_NO_ANSWER)["agent"] == "alice"
     assert ended.first(J.AGENT_ANSWER)["agent"] == "bob"
     assert ended.record.outcome == CallOutcome.ANSWERED
     line.assert_clean()
