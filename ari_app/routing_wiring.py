@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 
-from ari_app.db.engine import Database
+from ari_app.db.database import Database
 from ari_app.settings import Settings
+from routing.actor import QueueService
 from routing.api import AgentCommandRejected, RoutingApiDeps
 from routing.clock import MonotonicClock
 from routing.config import RoutingConfig
 from routing.notices import CommandRejected
-from routing.service import QueueService
 
 
 def initial_routing(settings: Settings) -> RoutingConfig:

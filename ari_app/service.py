@@ -18,7 +18,7 @@ from ari_app.calls.deps import CallDeps
 from ari_app.calls.engine import CallEngine
 from ari_app.calls.hub import EventHub
 from ari_app.calls.reconcile import reconcile
-from ari_app.db.engine import Database, open_database
+from ari_app.db.database import Database, open_database
 from ari_app.media.prompt import PromptSounds
 from ari_app.routing_wiring import build_queue_service, routing_api_deps
 from ari_app.settings import Settings
@@ -36,7 +36,7 @@ from kernel.backoff import Backoff
 from kernel.db.errors import DatabaseUnavailable
 from kernel.http.auth import TokenTable
 from recordings.lifecycle import RecordingPaths
-from routing.service import QueueService
+from routing.actor import QueueService
 
 log = structlog.get_logger(__name__)
 

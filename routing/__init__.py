@@ -3,11 +3,12 @@ queue actor, the supervisor API (`api/`), the versioned configuration store and 
 
 Pure core: `config` (the configuration model, validation, plan linter), `plan`, `strategies`,
 `explain`, `decide` (the reference decision), `estimate`, `lifecycle`, and the incremental
-`router` with its `matcher` and indexes. Adapter: `service` (the asyncio queue actor and
+`router` with its `matcher` and indexes. Adapter: `actor` (the asyncio queue actor and
 `Ticket`, the engine's API), `queues_conf` (import of an app_queue configuration), `api/` (the
 supervisor REST API and the live queue view), `store` and `tables` (versions and audit).
 """
 
+from routing.actor import DeclineReason, QueueService, Ticket
 from routing.clock import Clock, MonotonicClock, SimulatedClock
 from routing.config import RoutingConfig
 from routing.model import (
@@ -40,7 +41,6 @@ from routing.notices import (
     UnknownQueue,
     WaitTimeout,
 )
-from routing.service import DeclineReason, QueueService, Ticket
 
 __all__ = [
     "AgentConfig",

@@ -16,9 +16,9 @@ from ari_app.calls.call import Call
 from ari_app.channel_vars import ROLE_AGENT
 from ivr.journey import JourneyType
 from ivr.milestones import AgentOffered, note
+from routing.actor import DeclineReason, Ticket
 from routing.model import Offer
 from routing.notices import OfferNotLive
-from routing.service import DeclineReason, Ticket
 
 log = structlog.get_logger(__name__)
 

@@ -19,12 +19,12 @@ from ari_app.calls.conversation import TransferRequest
 from ari_app.calls.handoff import build_handoff
 from ari_app.calls.hub import EventHub
 from ari_app.calls.registry import LiveCalls, TransferOutcome
-from ari_app.db.engine import Database
+from ari_app.db.database import Database
 from ivr.journey import JourneyEvent, JourneyType
 from kernel.aio import first_of
 from kernel.http.errors import ApiError, Problem, from_validation, invalid, not_found
 from kernel.http.reply import json_reply, to_json
-from routing.service import QueueService
+from routing.actor import QueueService
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from ivr.ports import Listener
 from knowledge_client.port import KnowledgeSource
 from recordings.lifecycle import MetaStore, RecordingPaths
 from recordings.model import SurveyAnswer
-from routing.service import QueueService
+from routing.actor import QueueService
 
 
 class SurveyAnswers(Protocol):

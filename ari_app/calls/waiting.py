@@ -14,6 +14,7 @@ from ari_app.calls.handoff import queue_context
 from ivr.journey import JourneyType
 from ivr.milestones import QueueJoined, note
 from ivr.ports import CallChannel
+from routing.actor import QueueService, Ticket
 from routing.notices import (
     AgentAutoPaused,
     Announcement,
@@ -27,7 +28,6 @@ from routing.notices import (
     TicketClosed,
     Transferred,
 )
-from routing.service import QueueService, Ticket
 
 TRANSFER_PROMPT = "Please hold while I transfer your call."
 NO_AGENT_PROMPT = "We are sorry, all of our agents are busy. Please call again later. Goodbye."

@@ -121,7 +121,7 @@ async def _sqlite_check_foreign_keys(conn: AsyncConnection) -> None:
 
 
 async def _main(url: str, *, check: bool, revision: str | None) -> int:
-    from ari_app.db.engine import open_database  # engine imports this module
+    from ari_app.db.database import open_database  # engine imports this module
 
     try:
         db = await open_database(url)

@@ -20,14 +20,14 @@ from aiohttp import web
 from ari_app.calls.api import CallApiDeps, add_call_routes
 from ari_app.calls.hub import EventHub
 from ari_app.calls.registry import LiveCalls
-from ari_app.db.engine import Database
+from ari_app.db.database import Database
 from ari_app.web.auth import ACCESS, Access, RouteKey, authenticate, served_routes
 from ari_app.web.errors import errors
 from ari_app.web.health import add_health_routes
 from kernel.http.auth import TokenTable
 from recordings.api import add_recording_routes
+from routing.actor import QueueService
 from routing.api import RoutingApiDeps, add_live_routes, add_routing_api
-from routing.service import QueueService
 
 log = structlog.get_logger(__name__)
 

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from aiohttp import web
 
 from kernel.http.reply import json_reply
-from routing.service import QueueService
+from routing.actor import QueueService
 
 QUEUES = web.AppKey("routing_live_queues", QueueService)
 ROUTES = web.RouteTableDef()

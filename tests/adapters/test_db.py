@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from ari_app.calls.record import CallOutcome, CallRecord
-from ari_app.db.engine import Database, open_database
+from ari_app.db.database import Database, open_database
 from ari_app.db.migrate import current_revision, head_revision, schema_diffs, upgrade_to_head
 from ivr.journey import JourneyEvent, JourneyType
 from kernel.db.errors import DatabaseConflict, DatabaseUnavailable

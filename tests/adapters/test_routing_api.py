@@ -18,7 +18,7 @@ import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from ari_app.db.engine import Database, open_database
+from ari_app.db.database import Database, open_database
 from ari_app.web.app import assemble
 from kernel.http.auth import ApiToken, Principal, Role, TokenTable
 from routing.api import AgentCommandRejected, RoutingApiDeps, add_routing_api

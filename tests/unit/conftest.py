@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import structlog
 
-from ari_app.db.engine import Database, open_database
+from ari_app.db.database import Database, open_database
 
 
 @pytest.fixture

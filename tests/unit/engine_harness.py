@@ -44,7 +44,7 @@ from ari_app.calls.hub import EventHub
 from ari_app.calls.record import CallRecord
 from ari_app.calls.store import CallStore
 from ari_app.channel_vars import CORRELATION_ID_VAR
-from ari_app.db.engine import Database, open_database
+from ari_app.db.database import Database, open_database
 from ari_app.media.prompt import PromptSounds
 from ivr.flow import Flow
 from ivr.journey import JourneyEvent, JourneyType
@@ -52,10 +52,10 @@ from ivr.loader import load_flow
 from ivr.tts import PromptRenderer
 from recordings.lifecycle import RecordingPaths
 from recordings.model import RecordingMeta, SurveyAnswer
+from routing.actor import QueueService
 from routing.clock import MonotonicClock
 from routing.config import Agent, RoutingConfig
 from routing.model import AgentConfig, QueueConfig
-from routing.service import QueueService
 
 APP = "hotline"
 WAIT_S = 5.0  # every wait is on a condition; this only bounds a broken test

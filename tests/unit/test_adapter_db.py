@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from ari_app.db import migrate
-from ari_app.db.engine import Database, open_database
+from ari_app.db.database import Database, open_database
 from ari_app.db.migrate import (
     MIGRATIONS,
     alembic_config,

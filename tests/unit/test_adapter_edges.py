@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ari_app.__main__ import endpoints_for, load_all, main
-from ari_app.db.engine import Database, open_database
+from ari_app.db.database import Database, open_database
 from ari_app.routing_wiring import (
     ActorAgentCommands,
     build_queue_service,
@@ -36,9 +36,9 @@ from ivr.ports import HeardAudio, HeardKind
 from ivr.speech.port import Grammar, PartialResult, Recognition
 from knowledge_client.embedded import DEFAULT_FAQ, EmbeddedKnowledge
 from knowledge_client.faq import spoken_phrases
+from routing.actor import QueueService
 from routing.api import AgentCommandRejected
 from routing.clock import MonotonicClock
-from routing.service import QueueService
 from tests.unit.adapter_fakes import cancelling
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,14 +19,14 @@ from ari_app.calls.conversation import TransferRequest
 from ari_app.calls.hub import EventHub
 from ari_app.calls.record import CallRecord
 from ari_app.calls.registry import LiveJourney, TransferOutcome
-from ari_app.db.engine import Database
+from ari_app.db.database import Database
 from ari_app.web.app import assemble
 from ivr.journey import JourneyEvent, JourneyType
 from kernel.http.auth import ApiToken, Role, TokenTable
 from recordings.model import RecordingMeta, SurveyAnswer
+from routing.actor import QueueService
 from routing.clock import SimulatedClock
 from routing.config import Agent, AgentSkill, Queue, RoutingConfig, Skill, SkillRequirement
-from routing.service import QueueService
 
 TOKEN = {role: f"{role.value}-token-0000000001" for role in Role}
 TOKENS = TokenTable(ApiToken.model_validate({"token": token, "actor": role.value, "role": role})

@@ -12,7 +12,7 @@ from ari_app.calls.record import CallOutcome, CallRecord
 from ari_app.calls.store import CallStore
 from ari_app.calls.waiting import NO_AGENT_PROMPT
 from ari_app.channel_vars import ROLE_AGENT, ROLE_SIM_CALLER
-from ari_app.db.engine import Database
+from ari_app.db.database import Database
 from ivr.journey import JourneyEvent
 from ivr.journey import JourneyType as J
 from kernel.db.errors import DatabaseUnavailable

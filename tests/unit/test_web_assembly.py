@@ -17,17 +17,17 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from ari_app.calls.hub import EventHub
 from ari_app.calls.registry import LiveJourney
-from ari_app.db.engine import Database
+from ari_app.db.database import Database
 from ari_app.web.app import WebDeps, assemble, build_web_app
 from ari_app.web.auth import ACCESS, OPEN, SUPERVISOR_API, Access, served_routes
 from kernel.db.errors import DatabaseError, DatabaseUnavailable
 from kernel.http.auth import Role, maybe_principal, principal
 from kernel.http.errors import ApiError, Problem
 from recordings.model import RecordingMeta
+from routing.actor import QueueService
 from routing.api import RoutingApiDeps
 from routing.clock import SimulatedClock
 from routing.config import RoutingConfig
-from routing.service import QueueService
 from routing.store import VersionConflict
 from tests.unit.test_calls_api import CONFIG, T0, TOKENS, FakeLiveCalls, auth, record
 

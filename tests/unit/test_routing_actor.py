@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pytest
 
+from routing.actor import QueueService, Ticket
 from routing.clock import MonotonicClock, SimulatedClock
 from routing.config import (
     Agent,
@@ -46,7 +47,6 @@ from routing.notices import (
     UnknownAgent,
     UnknownQueue,
 )
-from routing.service import QueueService, Ticket
 
 SUPPORT = (SkillRequirement("support"),)
 TIERED = (PlanStep("front", 0, tiers=(1,)), PlanStep("specialists", 30, tiers=(2,)))
