@@ -31,5 +31,5 @@ def test_a_pure_routing_module_imports_no_io(module: str) -> None:
 
 
 def test_the_check_can_fail() -> None:
-    assert "asyncio" in imported(ROUTING / "service.py")
+    assert "asyncio" in imported(ROUTING / "actor.py")
     assert "asterisk" in imported(ROUTING / "queues_conf.py")
