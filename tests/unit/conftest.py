@@ -1,4 +1,4 @@
-"""Fixtures shared by the unit tests."""
+"""Fixtures shared by the unit tests, and the order they run in."""
 
 from __future__ import annotations
 
@@ -29,3 +29,8 @@ def restored_structlog() -> Iterator[None]:
         yield
     finally:
         structlog.configure(**saved)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long tests first: run last, one of them keeps a worker busy while the others idle."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -189,6 +190,7 @@ def step(draw: st.DrawFn, w: World) -> None:
     w.absorb()
 
 
+@pytest.mark.long
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_router_makes_exactly_the_reference_decisions(data: st.DataObject) -> None:
@@ -199,6 +201,7 @@ def test_router_makes_exactly_the_reference_decisions(data: st.DataObject) -> No
         step(data.draw, w)
 
 
+@pytest.mark.long
 @settings(max_examples=200, deadline=None)
 @given(st.data())
 def test_decide_has_no_fifo_inversion_and_no_double_offer(data: st.DataObject) -> None:
