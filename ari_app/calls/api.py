@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from aiohttp import WSMsgType, web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ari_app.calls.conversation import TransferRequest
 from ari_app.calls.handoff import build_handoff
@@ -22,7 +22,8 @@ from ari_app.calls.registry import LiveCalls, TransferOutcome
 from ari_app.db.database import Database
 from ivr.journey import JourneyEvent, JourneyType
 from kernel.aio import first_of
-from kernel.http.errors import ApiError, Problem, from_validation, invalid, not_found
+from kernel.http import request as read
+from kernel.http.errors import ApiError, Problem, not_found
 from kernel.http.reply import json_reply, to_json
 from routing.actor import QueueService
 
@@ -56,10 +57,8 @@ def add_call_routes(app: web.Application, deps: CallApiDeps) -> None:
 
 @ROUTES.get("/v1/calls")
 async def list_calls(request: web.Request) -> web.Response:
-    raw = request.query.get("limit", "50")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise invalid([Problem("query.limit", f"must be an integer from 1 to {MAX_LIMIT}")])
-    calls = await request.app[CALLS].db.calls.recent(limit=int(raw))
+    limit = read.query_int(request, "limit", 50, MAX_LIMIT)
+    calls = await request.app[CALLS].db.calls.recent(limit=limit)
     return json_reply([asdict(c) for c in calls])
 
 
@@ -137,7 +136,7 @@ def _wanted(event: JourneyEvent, correlation: str | None, call_ids: set[str]) ->
 async def transfer(request: web.Request) -> web.Response:
     """The agent talking to the caller sends them to another queue and/or a higher tier."""
     deps = request.app[CALLS]
-    body = await _transfer_body(request)
+    body = await read.body(request, TransferBody)
     call_id = request.match_info["call_id"]
     if body.queue_id is not None and deps.queues.config.queue(body.queue_id) is None:
         raise ApiError(422, "unknown_queue", f"no queue {body.queue_id}",
@@ -149,17 +148,6 @@ async def transfer(request: web.Request) -> web.Response:
     if outcome is TransferOutcome.NOT_TALKING:
         raise ApiError(409, "not_talking", "the caller is not talking to an agent now")
     return json_reply({"call_id": call_id, "status": "transferring"}, status=202)
-
-
-async def _transfer_body(request: web.Request) -> TransferBody:
-    try:
-        sent = await request.json()
-    except ValueError:
-        raise invalid([Problem("body", "not valid JSON")]) from None
-    try:
-        return TransferBody.model_validate(sent)
-    except ValidationError as exc:
-        raise from_validation(exc) from None
 
 
 @ROUTES.get("/v1/calls/{call_id}/decisions")

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from kernel.http import request as read
 from kernel.http.auth import principal
 from kernel.http.errors import ApiError, Problem, not_found
 from routing.api import request_io as io
@@ -38,7 +39,7 @@ def _handler(action: AuditAction, model: type[Body], pick: Command) -> Handler:
     async def handler(request: web.Request) -> web.Response:
         deps = request.app[DEPS]
         agent_id = request.match_info["agent_id"]
-        sent = await io.optional_body(request, model)
+        sent = await read.optional_body(request, model)
         reason: str | None = getattr(sent, "reason", None)
         config, _ = await load(deps)
         if config.agent(agent_id) is None:

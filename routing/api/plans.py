@@ -7,6 +7,7 @@ import dataclasses
 from aiohttp import web
 from pydantic import ConfigDict, RootModel
 
+from kernel.http import request as read
 from kernel.http.errors import not_found
 from routing.api import request_io as io
 from routing.api.changes import Change, lint, load
@@ -52,7 +53,7 @@ async def get_plan(request: web.Request) -> web.Response:
 
 async def put_plan(request: web.Request) -> web.Response:
     queue_id = request.match_info["queue_id"]
-    sent = await io.body(request, PlanBody)
+    sent = await read.body(request, PlanBody)
     plan = tuple(decode(PlanStep, s.model_dump(mode="json", exclude_unset=True))
                  for s in sent.root)  # fmt: skip
     where = f"queues/{queue_id}/plan"

@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from kernel.http import request as read
 from kernel.http.errors import ApiError, Problem, invalid, not_found
 from routing.api import request_io as io
 from routing.api.changes import Change, load
@@ -108,7 +109,7 @@ def _get(c: Collection) -> Handler:
 
 def _create(c: Collection) -> Handler:
     async def handler(request: web.Request) -> web.Response:
-        item = _domain(c, await io.body(request, c.body))
+        item = _domain(c, await read.body(request, c.body))
         item_id = c.id_of(item)
 
         def build(config: RoutingConfig) -> Change:
@@ -130,10 +131,10 @@ def _create(c: Collection) -> Handler:
 def _replace(c: Collection) -> Handler:
     async def handler(request: web.Request) -> web.Response:
         item_id = request.match_info[c.id_field]
-        raw = await io.json_body(request)
+        raw = await read.json_body(request)
         if isinstance(raw, dict):
             raw = {c.id_field: item_id, **raw}
-        item = _domain(c, _same_id(c, item_id, io.validate(c.body, raw)))
+        item = _domain(c, _same_id(c, item_id, read.validate(c.body, raw)))
         build = _updating(c, item_id, lambda _: item)
         return io.saved_reply(await io.commit_request(request, build))
 
@@ -143,13 +144,13 @@ def _replace(c: Collection) -> Handler:
 def _patch(c: Collection) -> Handler:
     async def handler(request: web.Request) -> web.Response:
         item_id = request.match_info[c.id_field]
-        patch = await io.json_body(request)
+        patch = await read.json_body(request)
         if not isinstance(patch, dict):
             raise invalid([Problem("body", "a merge patch is a JSON object")])
 
         def patched(before: object) -> object:
             merged = merge_patch(encode(before), patch)
-            return _domain(c, _same_id(c, item_id, io.validate(c.body, merged)))
+            return _domain(c, _same_id(c, item_id, read.validate(c.body, merged)))
 
         build = _updating(c, item_id, patched)
         return io.saved_reply(await io.commit_request(request, build))

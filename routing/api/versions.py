@@ -6,6 +6,7 @@ import asyncio
 
 from aiohttp import web
 
+from kernel.http import request as read
 from kernel.http.errors import ApiError, Problem, invalid, not_found
 from routing.api import request_io as io
 from routing.api.changes import Change, load
@@ -53,7 +54,7 @@ async def get_config(request: web.Request) -> web.Response:
 
 async def list_versions(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    limit = io.query_int(request, "limit", 50, 500)
+    limit = read.query_int(request, "limit", 50, 500)
     async with asyncio.timeout(deps.db_timeout_s):
         infos = await deps.store.versions(limit)
     current = infos[0].version if infos else 0
@@ -73,7 +74,7 @@ async def get_version(request: web.Request) -> web.Response:
 async def restore(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     number = _number(request)
-    sent = await io.optional_body(request, RestoreBody)
+    sent = await read.optional_body(request, RestoreBody)
     async with asyncio.timeout(deps.db_timeout_s):
         found = await deps.store.get(number)
     if found is None:
@@ -94,7 +95,7 @@ async def restore(request: web.Request) -> web.Response:
 
 async def list_audit(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    limit = io.query_int(request, "limit", 50, 500)
+    limit = read.query_int(request, "limit", 50, 500)
     prefix = request.query.get("path", "")
     async with asyncio.timeout(deps.db_timeout_s):
         records = await deps.store.audit(limit, prefix)
