@@ -47,6 +47,7 @@ class CallSession:
         self.left_queue = False
         self.transfers: asyncio.Queue[TransferRequest] = asyncio.Queue()
         self._caller_gone = False
+        self._stopped = False
         self._script: asyncio.Task[None] | None = None
 
     @property
@@ -64,7 +65,9 @@ class CallSession:
 
     def stop(self) -> None:
         """End the call's script (the caller hung up, or the service is stopping); the
-        session still finishes its after-hangup work and writes the call record."""
+        session still finishes its after-hangup work and writes the call record. Before the
+        script started, it never starts."""
+        self._stopped = True
         if self._script is not None:
             self._script.cancel()
 
@@ -88,7 +91,8 @@ class CallSession:
                     caller=self.call.caller_number,
                     correlation_id=self.call.journal.record_row.correlation_id))
                 log.info("call.started", caller=self.call.caller_number)
-                if not self._caller_gone:  # it may have hung up before this task started
+                # The caller may have hung up, or the service begun to stop, before this ran.
+                if not self._stopped:
                     self._script = group.create_task(self._run_script(),
                                                      name=f"script-{self.call_id}")
                     await asyncio.wait({self._script})

@@ -3,9 +3,11 @@ agent legs that cannot start, the service stopping, legs and callers it lost tra
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from ari_app.ari.events import Dial
+from ari_app.ari.events import Dial, StasisStart
 from ari_app.calls.reconcile import reconcile
 from ari_app.calls.record import CallOutcome
 from ari_app.channel_vars import FALLBACK_CONTEXT
@@ -159,3 +161,21 @@ async def test_reconciling_ends_calls_whose_caller_vanished_while_disconnected(
     line.fake.hang_up(kept.channel_id)
     await line.finished(kept)
     line.assert_clean()
+
+
+async def test_a_call_arriving_as_the_engine_stops_never_starts_its_script(
+        hotline: HotlineFactory) -> None:
+    line = await hotline()
+    line.fake.on_event = None  # hold the StasisStart back, to hand it over ourselves
+    channel_id = line.fake.call_in("+15550103")
+    arrived = await line.fake.wait_for(StasisStart, lambda e: e.channel.id == channel_id)
+    line.engine.dispatch(arrived)
+    assert line.engine.count() == 1  # the session exists; its task has not run yet
+
+    async with asyncio.timeout(5):  # inline: wait_for's own task would let the session start
+        await line.engine.stop()  # at once, not after a whole call
+
+    assert not line.engine.busy() and line.engine.owned_subjects() == 0
+    (record,) = await line.db.calls.recent()
+    assert record.channel_id == channel_id and record.ended_at is not None
+    assert not line.fake.requested("POST", f"/channels/{channel_id}/answer")
