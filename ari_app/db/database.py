@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 from typing import Any
 
+import structlog
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
@@ -27,6 +29,8 @@ _ASYNC_DRIVERS = {
 }
 _SUPPORTED = frozenset(_ASYNC_DRIVERS.values())
 
+log = structlog.get_logger(__name__)
+
 
 class Database:
     """The open database: one engine, one store per kind of record.
@@ -44,8 +48,9 @@ class Database:
         self.recordings = RecordingStore(units)
         self.surveys = SurveyStore(units)
         self.routing = RoutingConfigStore(units)
+        self._abandoned: set[asyncio.Future[None]] = set()  # late pings, until they end
 
-    async def ping(self) -> None:
+    async def check(self) -> None:
         """Raise DatabaseUnavailable unless a round trip to the database succeeds."""
         try:
             async with self.engine.connect() as conn:
@@ -56,6 +61,40 @@ class Database:
             raise DatabaseUnavailable(
                 f"database at {self.url} unavailable: {one_line(exc)}"
             ) from exc
+
+    async def ping(self, timeout_s: float = 1.0) -> bool:
+        """Whether `SELECT 1` comes back within `timeout_s`; never raises (for health checks).
+
+        The round trip runs as its own task and is abandoned (cancelled, not awaited) when it
+        is late: a hung driver may take its time to give up, the answer may not.
+        """
+        probe = asyncio.ensure_future(self.check())
+        try:
+            done, _ = await asyncio.wait({probe}, timeout=timeout_s)
+        except asyncio.CancelledError:
+            self._abandon(probe)
+            raise
+        if not done:
+            self._abandon(probe)
+            log.debug("database.ping.timeout", url=self.url, timeout_s=timeout_s)
+            return False
+        if probe.cancelled():
+            return False
+        if (exc := probe.exception()) is not None:
+            log.debug("database.ping.failed", url=self.url, error=one_line(exc))
+            return False
+        return True
+
+    def _abandon(self, probe: asyncio.Future[None]) -> None:
+        """Cancel a late round trip; hold it until it ends (the loop keeps tasks weakly)."""
+        self._abandoned.add(probe)
+        probe.add_done_callback(self._forget)
+        probe.cancel()
+
+    def _forget(self, probe: asyncio.Future[None]) -> None:
+        self._abandoned.discard(probe)
+        if not probe.cancelled():
+            probe.exception()  # retrieved: a failure while giving up is not worth a warning
 
     async def close(self) -> None:
         await self.engine.dispose()

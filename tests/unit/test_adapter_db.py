@@ -2,7 +2,8 @@
 
 tests/adapters/test_db.py covers the stores on SQLite and PostgreSQL; this covers what opening
 a database decides by itself: driver choice, in-memory and URI databases, unusable URLs and
-folders, a schema from a newer build, the foreign-key check after migrating, the command line.
+folders, a schema from a newer build, the foreign-key check after migrating, the command line,
+and the health check's ping (never raises, bounded by its timeout).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ari_app.db.migrate import (
     upgrade_to_head,
 )
 from kernel.db.errors import DatabaseError, DatabaseUnavailable
+from tests.unit.adapter_fakes import eventually
 
 TABLES = {"calls", "call_events", "recordings", "survey_answers", "routing_config_versions",
           "routing_audit", "alembic_version"}  # fmt: skip
@@ -46,7 +48,7 @@ async def test_a_plain_sqlite_url_gets_the_async_driver_and_the_newest_schema(
         assert await current_revision(db.engine) == head_revision() is not None
         assert await tables_of(db) == TABLES
         assert await schema_diffs(db.engine) == []  # the models and the migrations agree
-        await db.ping()
+        assert await db.ping()
     finally:
         await db.close()
 
@@ -58,7 +60,7 @@ async def test_an_in_memory_database_is_one_database_for_every_connection(url: s
         # Migrated on one connection, seen on another: without a static pool each new
         # connection to :memory: would be a new, empty database.
         assert await tables_of(db) == TABLES
-        await db.ping()
+        assert await db.ping()
     finally:
         await db.close()
 
@@ -157,17 +159,60 @@ async def test_dangling_foreign_keys_after_migrating_are_an_error(tmp_path: Path
         await db.close()
 
 
-async def test_a_lost_database_fails_ping_as_unavailable(tmp_path: Path) -> None:
+async def test_a_lost_database_fails_check_as_unavailable_and_ping_says_false(
+    tmp_path: Path,
+) -> None:
     folder = tmp_path / "data"
     db = await open_database(f"sqlite+aiosqlite:///{folder}/hotline.db")
     try:
         await db.engine.dispose()  # no pooled connection survives to hide the loss
         shutil.rmtree(folder)
         with pytest.raises(DatabaseUnavailable) as caught:
-            await db.ping()
+            await db.check()
         assert str(caught.value).startswith(f"database at {db.url} unavailable: ")
+        assert await db.ping() is False  # the health check's question never raises
     finally:
         await db.close()
+
+
+class HungEngine:
+    """An engine whose connections never open, and which gives up on a cancel only when
+    released: a driver stuck in a blocking call."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.attempts = 0
+
+    def connect(self) -> HungEngine:
+        return self
+
+    async def __aenter__(self) -> None:
+        self.attempts += 1
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            await self.release.wait()
+            raise
+
+    async def __aexit__(self, *_exc: object) -> None:
+        pass
+
+
+async def test_ping_of_a_hung_database_says_false_within_its_timeout(tmp_path: Path) -> None:
+    db = await open_database(f"sqlite+aiosqlite:///{tmp_path}/hotline.db")
+    engine, hung = db.engine, HungEngine()
+    db.engine = hung  # type: ignore[assignment]
+    try:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        assert await db.ping(timeout_s=0.2) is False
+        assert loop.time() - started < 0.6  # not held up by the driver's slow give-up
+        assert hung.attempts == 1
+    finally:
+        hung.release.set()
+        db.engine = engine
+        await db.close()
+    await eventually(lambda: not db._abandoned)  # the abandoned round trip ended, forgotten
 
 
 async def test_a_schema_that_differs_from_the_models_is_reported(tmp_path: Path) -> None:
