@@ -6,6 +6,10 @@ only records a failed login in `manager.authenticated`. Here `run()` owns the li
 it opens the TCP connection itself, hands it to a fresh Manager whose `connection_lost` only
 reports back, logs in, seeds the states with `DeviceStateList`, then waits for the loss and
 retries with backoff. Asterisk closes the socket right after "Authentication failed".
+
+While connected it sends `Ping` every `heartbeat` seconds: a link that died without closing
+(Asterisk's host gone, a network cut) only shows as a Ping left unanswered for `timeout`
+seconds, which ends the session like a loss. `connected` is what `/health` reports.
 """
 
 from __future__ import annotations
@@ -63,11 +67,13 @@ class AmiMonitor:
         *,
         backoff: Backoff | None = None,
         timeout: float = 5.0,
+        heartbeat: float = 10.0,
     ) -> None:
         self.host, self.port, self.username = host, port, username
         self._secret = secret
         self._backoff = backoff or Backoff()
         self._timeout = timeout
+        self._heartbeat = heartbeat
         self.states: dict[str, str] = {}
         self._listeners: list[DeviceListener] = []
         self._manager: _OwnedManager | None = None
@@ -76,6 +82,8 @@ class AmiMonitor:
 
     @property
     def connected(self) -> bool:
+        """True from a successful login (states seeded) until the connection is lost or stops
+        answering Ping; False before, between reconnects and after `run` ends."""
         return self._ready.is_set()
 
     def add_listener(self, listener: DeviceListener) -> None:
@@ -131,12 +139,20 @@ class AmiMonitor:
             self._ready.set()
             self._backoff.reset()
             log.info("ami.connected", host=self.host, port=self.port, devices=len(self.states))
-            assert self._lost is not None
-            await self._lost
+            await self._until_lost(manager)
         finally:
             self._ready.clear()
             self._manager = None
             manager.close()
+
+    async def _until_lost(self, manager: _OwnedManager) -> None:
+        """Return when the connection is lost; raise AmiUnavailable when a Ping goes unanswered."""
+        lost = self._lost
+        assert lost is not None
+        while not lost.done():
+            await asyncio.wait({lost}, timeout=self._heartbeat)
+            if not lost.done():
+                await self._action(manager, {"Action": "Ping"}, "Ping")
 
     async def _connect(self) -> _OwnedManager:
         loop = asyncio.get_running_loop()

@@ -227,3 +227,24 @@ async def test_device_state_raises_when_asterisk_refuses_the_question() -> None:
             ami.refused.add("getvar")
             with pytest.raises(AmiError, match=r"DEVICE_STATE\(PJSIP/1001\).*Permission denied"):
                 await monitor.device_state("PJSIP/1001")
+
+
+async def test_a_link_that_stops_answering_ping_counts_as_lost_and_is_reconnected() -> None:
+    """A connection that died without closing: only the heartbeat finds out."""
+    async with FakeAmi() as ami:
+        monitor = AmiMonitor("127.0.0.1", ami.port, "hotline", SECRET, timeout=0.1,
+                             heartbeat=0.02, backoff=Backoff(0.2, cap=0.2, rand=lambda: 1.0))
+        with capture_logs() as logs:
+            async with cancelling(asyncio.create_task(monitor.run())):
+                async with asyncio.timeout(5):
+                    await monitor.wait_connected()
+                await eventually(lambda: len(ami.actions("Ping")) >= 3)
+                assert monitor.connected  # answered pings keep it up
+                ami.silent.add("ping")
+                await eventually(lambda: bool(log_lines(logs, "ami.unreachable")))
+                assert not monitor.connected
+                ami.silent.clear()
+                async with asyncio.timeout(5):
+                    await monitor.wait_connected()
+        assert log_lines(logs, "ami.unreachable")[0]["error"] == "Ping: no reply in 0.1 s"
+        assert ami.connections == 2
