@@ -1,7 +1,7 @@
 """The web assembly: one aiohttp app from the rooms' routes, behind one error middleware and one
 authentication middleware (`errors.py`, `auth.py`). The rooms serve their own routes:
 
-- `/health` (here, `health.py`);
+- `/health` and `/ready` (here, `health.py`);
 - the calls (`ari_app/calls/api.py`): `/v1/calls…`, `/v1/events`;
 - the recordings (`recordings/api.py`): `/v1/recordings/…`;
 - routing (`routing/api/`): the live view `/v1/queues`, the supervisor API under `/v1/routing`
@@ -23,7 +23,7 @@ from ari_app.calls.registry import LiveCalls
 from ari_app.db.database import Database
 from ari_app.web.auth import ACCESS, Access, RouteKey, authenticate, served_routes
 from ari_app.web.errors import errors
-from ari_app.web.health import add_health_routes
+from ari_app.web.health import HealthChecks, add_health_routes
 from kernel.http.auth import TokenTable
 from recordings.api import add_recording_routes
 from routing.actor import QueueService
@@ -42,16 +42,29 @@ class WebDeps:
     queues: QueueService
     routing: RoutingApiDeps
     tokens: TokenTable
-    ready: asyncio.Event  # set while ARI is connected
+    ready: asyncio.Event | None = None  # set while ARI is connected; only without `health`
     is_vip: Callable[[str], bool] = lambda _number: False
+    health: HealthChecks | None = None  # what /health and /ready ask
+
+    def health_checks(self) -> HealthChecks:
+        """`health`, else (only `ready` given) ARI from `ready`, the database pinged, AMI
+        taken as connected and calls as accepted while ARI is connected."""
+        if self.health is not None:
+            return self.health
+        if self.ready is None:
+            raise TypeError("WebDeps needs health (HealthChecks) or ready (asyncio.Event)")
+        return HealthChecks(ari_connected=self.ready.is_set, ami_connected=lambda: True,
+                            database=self.db.ping, accepting_calls=self.ready.is_set,
+                            live=self.live)  # fmt: skip
 
 
 def build_web_app(deps: WebDeps) -> web.Application:
     """The service's whole HTTP surface."""
     calls = CallApiDeps(db=deps.db, hub=deps.hub, live=deps.live, queues=deps.queues,
                         is_vip=deps.is_vip)  # fmt: skip
+    health = deps.health_checks()
     return assemble(deps.tokens, [
-        lambda app: add_health_routes(app, deps.ready, deps.live),
+        lambda app: add_health_routes(app, health),
         lambda app: add_call_routes(app, calls),
         lambda app: add_recording_routes(app, deps.db.recordings),
         lambda app: add_live_routes(app, deps.queues),

@@ -39,6 +39,7 @@ CALL_READERS = Access(frozenset({Role.AGENT, Role.SUPERVISOR, Role.VIEWER}), "ca
 
 ACCESS: Mapping[RouteKey, Access] = {
     ("GET", "/health"): OPEN,
+    ("GET", "/ready"): OPEN,
     ("GET", OPENAPI_PATH): OPEN,
     # the calls room
     ("GET", "/v1/calls"): OPEN,

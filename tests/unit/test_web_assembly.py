@@ -1,6 +1,6 @@
 """The web assembly (ari_app/web/): every route served has an access rule and is refused or
 let through exactly as the rule says; one error shape for whatever a handler raises; /health,
-/v1/queues, the recordings' routes and the OpenAPI document through the whole app."""
+/ready, /v1/queues, the recordings' routes and the OpenAPI document through the whole app."""
 
 from __future__ import annotations
 
@@ -244,14 +244,22 @@ async def test_no_such_route_or_method_is_json_too(site: Site) -> None:
 # --- health, queues, OpenAPI, recordings through the whole app ------------------------------
 
 
-async def test_health_says_whether_ari_is_connected_and_counts_live_calls(site: Site) -> None:
+async def test_health_and_ready_from_the_ready_event_alone(site: Site) -> None:
+    """WebDeps without `health` (tests/unit/test_health.py has every component's states):
+    ARI from the event, the database really pinged, AMI taken as connected."""
     site.live.journeys["c1"] = LiveJourney(record("c1"), ())
     status, body, _ = await site.call("GET", "/health")
     assert (status, body) == (503, {"status": "degraded", "ari": "disconnected",
+                                    "ami": "connected", "database": "ok",
                                     "active_calls": 1})  # fmt: skip
+    status, body, _ = await site.call("GET", "/ready")
+    assert (status, body) == (503, {"ready": False, "reason": "ARI is disconnected"})
     site.ready.set()
     status, body, _ = await site.call("GET", "/health")
-    assert (status, body) == (200, {"status": "ok", "ari": "connected", "active_calls": 1})
+    assert (status, body) == (200, {"status": "ok", "ari": "connected", "ami": "connected",
+                                    "database": "ok", "active_calls": 1})  # fmt: skip
+    status, body, _ = await site.call("GET", "/ready")
+    assert (status, body) == (200, {"ready": True, "reason": "accepting calls"})
 
 
 async def test_queues_show_the_queue_actors_live_view(site: Site) -> None:
