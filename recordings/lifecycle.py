@@ -65,16 +65,49 @@ class ActiveRecording:
     recorder: Recorder
 
 
+@dataclass(frozen=True, slots=True)
+class StoredRecording:
+    meta: RecordingMeta
+    indexed: bool  # False: the database never took the row, the file is in the store anyway
+
+
+async def store_recording(source: Path, paths: RecordingPaths, store: MetaStore, *,
+                          recording_id: str, call_id: str, queue_id: str, agent_id: str,
+                          started_at: datetime) -> StoredRecording:
+    """Move a finished spool file into the store (measured, hashed) and keep its metadata.
+
+    RecordingFileError or OSError when the file cannot be moved (it stays in the spool);
+    DatabaseConflict when the store refuses the row (the file is in the store by then).
+    """
+    target = paths.store_dir / store_relative_path(started_at, recording_id, paths.format)
+    stored = await move_into_store(source, target)
+    meta = RecordingMeta(
+        recording_id=recording_id, call_id=call_id, queue_id=queue_id, agent_id=agent_id,
+        started_at=started_at, duration_s=round(stored.duration_s, 3), format=paths.format,
+        size_bytes=stored.size_bytes, sha256=stored.sha256, path=str(stored.path),
+    )
+    # If this fails for good, the file is still safe in the store under its recording id.
+    indexed = await save_with_retries(lambda: store.add(meta), "recording_meta",
+                                      recording_id=meta.recording_id, path=meta.path)
+    return StoredRecording(meta, indexed)
+
+
 class CallRecordings:
     """One call's recordings: each conversation gets the next sequence number."""
 
     def __init__(self, call_id: str, paths: RecordingPaths, store: MetaStore,
-                 journal: Journal) -> None:
+                 journal: Journal, *, seq: int = 0) -> None:
+        """`seq`: recordings the call already started (in an earlier run of the service)."""
         self._call_id = call_id
         self._paths = paths
         self._store = store
         self._journal = journal
-        self._seq = 0
+        self._seq = seq
+
+    @property
+    def seq(self) -> int:
+        """How many recordings this call started so far."""
+        return self._seq
 
     async def start(self, recorder: Recorder, *, queue_id: str,
                     agent_id: str) -> ActiveRecording | None:
@@ -95,27 +128,18 @@ class CallRecordings:
         """Stop (if still running), wait for the file, move it into the store, keep the
         metadata. Run it as after-hangup work: it must finish even when the caller is gone."""
         await recording.recorder.stop(recording.name, FINISH_TIMEOUT_S)
-        paths = self._paths
-        source = paths.spool_dir / f"{recording.name}.{paths.format}"
-        target = paths.store_dir / store_relative_path(
-            recording.started_at, recording.recording_id, paths.format)
+        source = self._paths.spool_dir / f"{recording.name}.{self._paths.format}"
         try:
             if not await wait_for_file(source, FINISH_TIMEOUT_S):
                 raise RecordingFileError(f"{source}: recording file not found in the spool")
-            stored = await move_into_store(source, target)
+            stored = await store_recording(
+                source, self._paths, self._store, recording_id=recording.recording_id,
+                call_id=self._call_id, queue_id=recording.queue_id,
+                agent_id=recording.agent_id, started_at=recording.started_at)
         except (RecordingFileError, OSError) as exc:
             self._failed(recording.name, str(exc))
             return
-        meta = RecordingMeta(
-            recording_id=recording.recording_id, call_id=self._call_id,
-            queue_id=recording.queue_id, agent_id=recording.agent_id,
-            started_at=recording.started_at, duration_s=round(stored.duration_s, 3),
-            format=paths.format, size_bytes=stored.size_bytes, sha256=stored.sha256,
-            path=str(stored.path),
-        )
-        # If this fails for good, the file is still safe in the store under its recording id.
-        await save_with_retries(lambda: self._store.add(meta), "recording_meta",
-                                recording_id=meta.recording_id, path=meta.path)
+        meta = stored.meta
         self._journal.record(JourneyType.RECORDING, state="stored",
                              recording_id=meta.recording_id, duration_s=meta.duration_s,
                              size_bytes=meta.size_bytes, sha256=meta.sha256, format=meta.format)
