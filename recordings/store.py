@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime
+
 from sqlalchemy import select
 
 from kernel.db.unit import Units, key
 from recordings.model import RecordingMeta, SurveyAnswer
 from recordings.tables import RecordingModel, SurveyAnswerModel
+
+_IN_CHUNK = 500
 
 
 class RecordingStore:
@@ -45,6 +50,30 @@ class RecordingStore:
                 .order_by(RecordingModel.started_at, RecordingModel.recording_id)
             )
             return [_meta(row) for row in rows]
+
+    async def started_since(self, since: datetime) -> list[RecordingMeta]:
+        """Recordings started at or after `since`, oldest first (what a reconcile verifies)."""
+        async with self._units.begin("recordings", f"started_at>={since.isoformat()}") as s:
+            rows = await s.scalars(
+                select(RecordingModel)
+                .where(RecordingModel.started_at >= since)
+                .order_by(RecordingModel.started_at, RecordingModel.recording_id)
+            )
+            return [_meta(row) for row in rows]
+
+    async def recorded_calls(self, call_ids: Collection[str]) -> set[str]:
+        """Those of `call_ids` that have at least one recording."""
+        wanted = sorted(set(call_ids))
+        found: set[str] = set()
+        # Chunked: SQLite and asyncpg both cap the parameters of one statement.
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            async with self._units.begin("recordings", f"call_id in {len(chunk)} ids") as s:
+                rows = await s.scalars(
+                    select(RecordingModel.call_id).where(RecordingModel.call_id.in_(chunk))
+                )
+                found.update(rows)
+        return found
 
 
 class SurveyStore:
