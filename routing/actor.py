@@ -101,6 +101,11 @@ class Ticket:
     def closed(self) -> bool:
         return self._closed is not None
 
+    @property
+    def answered_offer(self) -> Offer | None:
+        """The offer whose agent is talking to the caller, if any."""
+        return self._answered
+
     async def next_offers(self) -> tuple[Offer, ...]:
         """The next offers for this call; raises TicketClosed once it left routing."""
         while True:
@@ -224,15 +229,40 @@ class QueueService:
         return self._router.config
 
     def enqueue(self, call_id: str, queue_id: str, *, caller_number: str | None = None,
-                priority: int = 0, context: HandoffContext | None = None) -> Ticket:
+                priority: int = 0, context: HandoffContext | None = None,
+                waited_s: float = 0.0) -> Ticket:
+        """`waited_s`: how long the caller already waited before a restart (keeps its place)."""
+        self._check_open(queue_id)
+        ticket = Ticket(call_id, queue_id, self)
+        self._post(_Call(ticket, lambda r, now: r.enqueue(call_id, queue_id, caller_number,
+                                                          priority, context, now, waited_s)))
+        return ticket
+
+    def restore_answered(self, call_id: str, queue_id: str, agent_id: str, *,
+                         caller_number: str | None = None, waited_s: float = 0.0) -> Ticket:
+        """A conversation kept through a restart of the service: the agent is busy with it
+        again; the ticket is answered (`completed` or `transfer` as usual). An agent or queue
+        removed from the configuration meanwhile is not tracked (a queue: the ticket closes)."""
+        if self._phase == "stopped":
+            raise ServiceStopped("queue service stopped")
+        agent = next((a for a in self.config.agents if a.agent_id == agent_id), None)
+        queue = self.config.queue(queue_id)
+        version = self.config.version
+        offer = Offer(f"{call_id}:adopted", call_id, queue_id, agent_id,
+                      agent.endpoint if agent else "",
+                      queue.ring_timeout_s if queue else 0.0, version,
+                      Decision(self._clock.now(), call_id, queue_id, version, (), lambda: ()))
+        ticket = Ticket(call_id, queue_id, self)
+        ticket._answered = offer
+        self._post(_Call(ticket, lambda r, now: r.restore_answered(offer, caller_number,
+                                                                   waited_s, now)))
+        return ticket
+
+    def _check_open(self, queue_id: str) -> None:
         if self._router.config.queue(queue_id) is None:
             raise UnknownQueue(queue_id)
         if self._phase == "stopped":
             raise ServiceStopped("queue service stopped")
-        ticket = Ticket(call_id, queue_id, self)
-        self._post(_Call(ticket, lambda r, now: r.enqueue(call_id, queue_id, caller_number,
-                                                          priority, context, now)))
-        return ticket
 
     async def login(self, agent_id: str) -> None:
         await self._command(agent_id, "login", None)

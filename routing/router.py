@@ -28,6 +28,7 @@ from routing.model import (
     Decision,
     Handoff,
     HandoffContext,
+    Offer,
     Position,
     RoutingSnapshot,
 )
@@ -320,17 +321,40 @@ class Router(CallTiming):
 
     def enqueue(
         self, call_id: str, queue_id: str, caller_number: str | None, priority: int,
-        context: HandoffContext | None, now: float,
+        context: HandoffContext | None, now: float, waited_s: float = 0.0,
     ) -> None:
+        """A caller joins `queue_id`; `waited_s` is how long they already waited there before
+        a restart of the service, so their place, plan steps and max wait carry on."""
         self.advance(now)
         if call_id in self.t.calls:
             raise DuplicateCall(call_id)
         if queue_id not in self.t.compiled:
             raise UnknownQueue(queue_id)
-        call = CallRecord(call_id, queue_id, caller_number, self.now, self.now, self.now,
+        joined = self.now - max(0.0, waited_s)
+        call = CallRecord(call_id, queue_id, caller_number, joined, joined, joined,
                           next(self.seq), ivr_priority=priority,
                           context=context or HandoffContext())
         self.admit(call)
+        self.settle()
+
+    def restore_answered(self, offer: Offer, caller_number: str | None, waited_s: float,
+                         now: float) -> None:
+        """A conversation an earlier run of the service connected and Asterisk kept through
+        its restart: the agent is on this call again, until `completed` or `transfer`."""
+        self.advance(now)
+        if offer.call_id in self.t.calls:
+            raise DuplicateCall(offer.call_id)
+        if offer.queue_id not in self.t.compiled:
+            raise UnknownQueue(offer.queue_id)
+        joined = self.now - max(0.0, waited_s)
+        call = CallRecord(offer.call_id, offer.queue_id, caller_number, joined, joined, joined,
+                          next(self.seq), context=offer.context)
+        call.answered = offer
+        self.t.calls[call.call_id] = call
+        if offer.agent_id in self.t.agents:  # else removed from the configuration meanwhile
+            view = life.offer(self.view(offer.agent_id), call.call_id)
+            self._set_agent(offer.agent_id, life.answer(view, self.now))
+        self.file(call)
         self.settle()
 
     def close(self, call: CallRecord, error: TicketClosed) -> None:
