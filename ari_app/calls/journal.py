@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 
+from ari_app.calls.checkpoint import Checkpoint
 from ari_app.calls.hub import EventHub
 from ari_app.calls.record import CallRecord
 from ari_app.calls.store import CallStore
@@ -42,6 +43,26 @@ class CallJournal:
         self._writer: asyncio.Task[None] | None = None
         self._deadline_s = final_write_deadline_s
         self._spawn = spawn
+        self.checkpoint = Checkpoint()
+        self._checkpoint_dirty = False
+
+    @classmethod
+    def resumed(cls, record: CallRecord, events: list[JourneyEvent], checkpoint: Checkpoint,
+                store: CallStore, hub: EventHub, *, spawn: Spawn | None = None) -> CallJournal:
+        """The journal of a call an earlier run of the service started (adoption)."""
+        journal = cls(record, store, hub, spawn=spawn)
+        journal.events = list(events)
+        journal.checkpoint = checkpoint
+        journal._row_written = True
+        # Journey times stay relative to the call's start, not to its adoption.
+        journal._started -= max(0.0, (datetime.now(UTC) - record.started_at).total_seconds())
+        return journal
+
+    def save_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Where the call stands now; written with the next journal batch (or alone)."""
+        self.checkpoint = checkpoint
+        self._checkpoint_dirty = True
+        self._write_soon()
 
     def record(self, type: JourneyType, **details: object) -> None:
         event = JourneyEvent(
@@ -51,6 +72,9 @@ class CallJournal:
         self.events.append(event)
         self._pending.append(event)
         self._hub.publish(event)
+        self._write_soon()
+
+    def _write_soon(self) -> None:
         if self._spawn is not None and (self._writer is None or self._writer.done()):
             # In the background, give up after a while: the next event or close() retries.
             self._writer = self._spawn(
@@ -59,11 +83,12 @@ class CallJournal:
     def update(self, **fields: object) -> None:
         self.record_row = replace(self.record_row, **fields)  # type: ignore[arg-type]
 
-    async def close(self) -> None:
-        """Write everything left and the final call record; bounded, never raises."""
+    async def close(self, *, final: bool = True) -> None:
+        """Write everything left and (when `final`) the final call record; bounded, never
+        raises. Not final: the call lives on in Asterisk for the next run to adopt."""
         if self._writer is not None:
             await asyncio.wait({self._writer})
-        await self._write_pending(deadline=time.monotonic() + self._deadline_s, final=True)
+        await self._write_pending(deadline=time.monotonic() + self._deadline_s, final=final)
 
     async def _write_pending(self, *, deadline: float, final: bool = False) -> None:
         backoff = Backoff()
@@ -83,9 +108,15 @@ class CallJournal:
         if not self._row_written:
             await self._store.start(self.record_row)
             self._row_written = True
-        while self._pending:
+        while self._pending or self._checkpoint_dirty:
             batch = list(self._pending)
-            await self._store.append_events(batch)
+            dirty, self._checkpoint_dirty = self._checkpoint_dirty, False
+            checkpoint = {self.record_row.call_id: self.checkpoint.to_json()} if dirty else None
+            try:
+                await self._store.append_events(batch, checkpoint)
+            except BaseException:
+                self._checkpoint_dirty = self._checkpoint_dirty or dirty
+                raise
             del self._pending[: len(batch)]
         if final:
             await self._store.finish(self.record_row)

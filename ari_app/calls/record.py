@@ -16,6 +16,8 @@ class CallOutcome(StrEnum):
     CONTAINED = "contained"  # solved by self-service, no agent needed
     QUEUE_EXIT = "queue_exit"  # routing gave up (max wait): told to call again or called back
     FAILED = "failed"
+    # The service or Asterisk restarted and the caller's channel was gone: reason in hangup_cause.
+    LOST_IN_RESTART = "lost_in_restart"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,10 @@ DatabaseUnavailable (retry later), DatabaseConflict (a constraint said no) or Da
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import JSON, Float, String, bindparam, func, insert, select
+from sqlalchemy import JSON, Float, String, bindparam, func, insert, select, update
 
 from ari_app.calls.record import CallOutcome, CallRecord
 from ari_app.calls.tables import CallEventModel, CallModel
@@ -20,7 +21,8 @@ CALLS = Base.metadata.tables["calls"]
 EVENTS = Base.metadata.tables["call_events"]
 
 # What `finish` may change on a call that `start` wrote; who called and when stays put.
-_FINAL_FIELDS = ("ended_at", "outcome", "hangup_cause", "queue_id", "agent_id")
+# A finished call needs no checkpoint any more.
+_FINAL_FIELDS = ("ended_at", "outcome", "hangup_cause", "queue_id", "agent_id", "checkpoint")
 
 # Each event takes the next seq of its call inside the INSERT itself, so writers never
 # compute the same number from a stale read (PostgreSQL also locks the call row first).
@@ -59,20 +61,37 @@ class CallStore:
                 )
             )
 
-    async def append_events(self, events: Sequence[JourneyEvent]) -> None:
-        """Journal events after those already stored, numbering each call's events in order.
+    async def append_events(self, events: Sequence[JourneyEvent],
+                            checkpoints: Mapping[str, dict[str, Any]] | None = None) -> None:
+        """Journal events after those already stored, numbering each call's events in order,
+        and, in the same transaction, each call's new checkpoint (by call id).
 
         DatabaseConflict when a call was never started.
         """
-        if not events:
+        checkpoints = checkpoints or {}
+        if not events and not checkpoints:
             return
-        call_ids = sorted({event.call_id for event in events})
+        call_ids = sorted({event.call_id for event in events} | set(checkpoints))
         async with self._units.begin("call_events", key("call_id", *call_ids)) as session:
             # Sorted, so two batches touching the same calls cannot deadlock.
             await session.execute(
                 select(CallModel.call_id).where(CallModel.call_id.in_(call_ids)).with_for_update()
             )
-            await session.execute(_APPEND_EVENT, [_event_params(event) for event in events])
+            if events:
+                await session.execute(_APPEND_EVENT, [_event_params(event) for event in events])
+            for call_id, checkpoint in checkpoints.items():
+                await session.execute(
+                    update(CALLS).where(CALLS.c.call_id == call_id).values(checkpoint=checkpoint))
+
+    async def unfinished(self) -> list[tuple[CallRecord, dict[str, Any] | None]]:
+        """Calls still `in_progress`, oldest first, with their last checkpoint."""
+        async with self._units.begin("calls", "unfinished") as session:
+            rows = await session.scalars(
+                select(CallModel)
+                .where(CallModel.outcome == CallOutcome.IN_PROGRESS.value)
+                .order_by(CallModel.started_at, CallModel.call_id)
+            )
+            return [(_call_record(row), row.checkpoint) for row in rows]
 
     async def get(self, call_id: str) -> CallRecord | None:
         async with self._units.begin("calls", key("call_id", call_id)) as session:
@@ -115,6 +134,7 @@ def _call_values(record: CallRecord) -> dict[str, object]:
         "hangup_cause": record.hangup_cause,
         "queue_id": record.queue_id,
         "agent_id": record.agent_id,
+        "checkpoint": None,
     }
 
 

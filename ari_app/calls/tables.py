@@ -20,7 +20,9 @@ class CallModel(Base):
     correlation_id: Mapped[str | None] = mapped_column(ID)
     started_at: Mapped[datetime] = mapped_column(index=True)
     ended_at: Mapped[datetime | None]
-    outcome: Mapped[str] = mapped_column(String(32))  # CallOutcome value; no native enum
+    outcome: Mapped[str] = mapped_column(String(32), index=True)  # CallOutcome value
+    # Where a live call stands (ari_app.calls.checkpoint), for adoption after a restart.
+    checkpoint: Mapped[dict[str, Any] | None]
     hangup_cause: Mapped[str | None] = mapped_column(String(64))
     queue_id: Mapped[str | None] = mapped_column(ID)
     agent_id: Mapped[str | None] = mapped_column(ID)
