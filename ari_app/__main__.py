@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ari_app.devtools.simulator import Endpoints, SimulationError
 from ari_app.devtools.simulator_script import ScriptError, parse_script
@@ -15,6 +17,9 @@ from ari_app.settings import ConfigError, Settings, load_settings
 from ari_app.speech_and_knowledge import check_speech, knowledge_settings
 from ivr.flow import Flow
 from ivr.loader import FlowError, load_flow
+
+if TYPE_CHECKING:
+    from ari_app.service import HotlineService
 
 DEFAULT_CONFIG = Path("config/hotline.yaml")
 
@@ -40,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description=__doc__, parents=[config])
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
     run = sub.add_parser("run", parents=[config], help="run the hotline service")
+    run.add_argument("--drain", action="store_true",
+                     help="on SIGTERM/SIGINT, take no new calls and exit once the live calls "
+                          "ended (a second signal hands the rest over); default: hand every "
+                          "live call over to the next run at once (exit within 5 s)")
     run.set_defaults(command=_run)
     check = sub.add_parser("check", parents=[config],
                            help="validate the configuration and the flow, then exit")
@@ -89,12 +98,28 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ari_app.service import HotlineService
+    from ari_app.service import HotlineService  # not needed by the other commands
 
     settings, flow = load_all(args.config)
     configure_logging(settings.log_level)
-    asyncio.run(HotlineService(settings, flow).run())
+    asyncio.run(_serve(HotlineService(settings, flow), drain=args.drain))
     return 0
+
+
+async def _serve(service: HotlineService, *, drain: bool) -> None:
+    """Run until SIGTERM or SIGINT asks the service to stop (see `--drain`); a second
+    signal while draining hands the remaining calls over."""
+    loop = asyncio.get_running_loop()
+    signals = 0
+
+    def stop() -> None:
+        nonlocal signals
+        signals += 1
+        service.request_stop(drain=drain and signals == 1)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop)
+    await service.run()
 
 
 def endpoints_for(settings: Settings, service_url: str | None = None,

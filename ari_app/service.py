@@ -11,9 +11,11 @@ import structlog
 from aiohttp import web
 
 from ari_app.ami.monitor import AmiMonitor
+from ari_app.ari.errors import AriError
 from ari_app.ari.events import Connected
 from ari_app.ari.rest import AriRest
 from ari_app.ari.stream import AriEventStream, wait_until_ready
+from ari_app.calls.adoption import adopt_calls
 from ari_app.calls.deps import CallDeps
 from ari_app.calls.engine import CallEngine
 from ari_app.calls.hub import EventHub
@@ -29,9 +31,11 @@ from ari_app.speech_and_knowledge import (
     question_phrases,
 )
 from ari_app.web.app import WebDeps, build_web_app
+from ari_app.web.health import HealthChecks
 from ivr.flow import Flow, flow_texts
 from ivr.grammars import flow_grammars
 from ivr.tts import PromptRenderer
+from kernel.aio import first_of
 from kernel.backoff import Backoff
 from kernel.db.errors import DatabaseUnavailable
 from kernel.http.auth import TokenTable
@@ -41,6 +45,9 @@ from routing.actor import QueueService
 log = structlog.get_logger(__name__)
 
 UNREACHABLE_DEVICE_STATES = frozenset({"UNAVAILABLE", "INVALID"})
+HAND_OVER_TIMEOUT_S = 3.0  # SIGTERM to exit stays within 5 s
+HTTP_SHUTDOWN_TIMEOUT_S = 0.5
+ADOPTION_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -57,17 +64,39 @@ class ServiceParts:
         return self.call_deps.queues
 
 
+class _StopRequested(Exception):
+    """Raised inside the service's task group once a requested stop has done its work."""
+
+
 @dataclass
 class HotlineService:
     settings: Settings
     flow: Flow
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)  # ARI up, old calls adopted
     router: CallEngine | None = None  # the call engine: dispatches events, LiveCalls
     database: Database | None = None
     queues: QueueService | None = None
     http_port: int | None = None
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _hand_over_now: asyncio.Event = field(default_factory=asyncio.Event)
+    _drain: bool = False
+
+    def request_stop(self, *, drain: bool = False) -> None:
+        """Stop taking calls and exit. Without `drain`, live calls are left in Asterisk for
+        the next run to adopt (within HAND_OVER_TIMEOUT_S); with it, they finish first. A
+        second request without `drain` while draining hands the rest over at once."""
+        if self._stop.is_set() and not drain:
+            self._hand_over_now.set()
+        self._drain = drain if not self._stop.is_set() else self._drain
+        self._stop.set()
 
     async def run(self) -> None:
+        try:
+            await self._run()
+        except* _StopRequested:
+            log.info("service.stopped")
+
+    async def _run(self) -> None:
         async with AsyncExitStack() as stack:
             db = await open_database_with_retry(self.settings.database_url)
             stack.push_async_callback(db.close)
@@ -75,12 +104,32 @@ class HotlineService:
             self.database, self.queues = db, parts.queues
             self.router = CallEngine(parts.ari, self.settings.asterisk.app, parts.call_deps,
                                      db.calls, parts.hub)
-            await self._start_http(stack, parts)
+            ast = self.settings.asterisk
+            stream = AriEventStream(ast.events_url.removesuffix("/events"), ast.ari_user,
+                                    ast.ari_password, [ast.app], backoff=Backoff())
+            monitor = self._ami(parts)
+            await self._start_http(stack, parts, stream, monitor)
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(parts.queues.run())
                 tasks.create_task(reset_counters_daily(parts.queues))
-                tasks.create_task(self._ami(parts).run())
-                tasks.create_task(self._consume_events(parts))
+                tasks.create_task(monitor.run())
+                tasks.create_task(self._consume_events(parts, stream))
+                tasks.create_task(self._stop_when_asked(self.router))
+
+    async def _stop_when_asked(self, engine: CallEngine) -> None:
+        await self._stop.wait()
+        started = asyncio.get_running_loop().time()
+        if self._drain:
+            log.info("service.draining", calls=engine.count())
+            index, _ = await first_of(engine.drain(), self._hand_over_now.wait())
+            if index == 1:
+                await engine.hand_over(HAND_OVER_TIMEOUT_S)
+        else:
+            log.info("service.handing_over", calls=engine.count())
+            await engine.hand_over(HAND_OVER_TIMEOUT_S)
+        log.info("service.calls_released",
+                 seconds=round(asyncio.get_running_loop().time() - started, 3))
+        raise _StopRequested
 
     async def _build_parts(self, stack: AsyncExitStack, db: Database) -> ServiceParts:
         settings = self.settings
@@ -108,14 +157,22 @@ class HotlineService:
             knowledge=knowledge)
         return ServiceParts(ari=ari, db=db, hub=EventHub(), call_deps=call_deps)
 
-    async def _start_http(self, stack: AsyncExitStack, parts: ServiceParts) -> None:
-        assert self.router is not None
+    async def _start_http(self, stack: AsyncExitStack, parts: ServiceParts,
+                          stream: AriEventStream, monitor: AmiMonitor) -> None:
+        engine = self.router
+        assert engine is not None
         app = build_web_app(WebDeps(
-            db=parts.db, hub=parts.hub, live=self.router, queues=parts.queues,
+            db=parts.db, hub=parts.hub, live=engine, queues=parts.queues,
             routing=routing_api_deps(self.settings, parts.db, parts.queues),
-            tokens=TokenTable(self.settings.api_tokens), ready=self.ready,
+            tokens=TokenTable(self.settings.api_tokens),
+            health=HealthChecks(
+                ari_connected=lambda: stream.connected, ami_connected=lambda: monitor.connected,
+                database=parts.db.ping, live=engine,
+                # Old calls adopted first; none taken while stopping or draining.
+                accepting_calls=lambda: self.ready.is_set() and engine.accepting),
             is_vip=parts.call_deps.is_vip))
-        runner = web.AppRunner(app, access_log=None)
+        # A stop must not wait for open event streams: they reconnect to the next run.
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=HTTP_SHUTDOWN_TIMEOUT_S)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         site = web.TCPSite(runner, self.settings.http.host, self.settings.http.port)
@@ -138,18 +195,23 @@ class HotlineService:
         monitor.add_listener(on_device_state)
         return monitor
 
-    async def _consume_events(self, parts: ServiceParts) -> None:
+    async def _consume_events(self, parts: ServiceParts, stream: AriEventStream) -> None:
         engine = self.router
         assert engine is not None
         ast = self.settings.asterisk
-        stream = AriEventStream(ast.events_url.removesuffix("/events"), ast.ari_user,
-                                ast.ari_password, [ast.app], backoff=Backoff())
+        asterisk_started = await _asterisk_started(parts.ari)
         try:
             async for item in stream.events():
                 if isinstance(item, Connected):
+                    if item.first:
+                        await adopt_with_retry(parts.ari, parts.db, engine, ast.app)
+                    else:
+                        now_started = await _asterisk_started(parts.ari)
+                        restarted = asterisk_started is not None \
+                            and now_started != asterisk_started
+                        asterisk_started = now_started
+                        await reconcile(parts.ari, engine, asterisk_restarted=restarted)
                     self.ready.set()
-                    if not item.first:
-                        await reconcile(parts.ari, engine.dispatcher)
                 else:
                     engine.dispatch(item)
         finally:
@@ -173,6 +235,30 @@ async def reset_counters_daily(queues: QueueService) -> None:
         midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
         await asyncio.sleep((midnight - now).total_seconds())
         await queues.reset_daily_counters()
+
+
+async def _asterisk_started(ari: AriRest) -> str | None:
+    """When Asterisk started: a different answer after a reconnect means it restarted."""
+    try:
+        info = await ari.asterisk_info()
+    except AriError:
+        return None
+    started = info.get("status", {}).get("startup_time")
+    return str(started) if started else None
+
+
+async def adopt_with_retry(ari: AriRest, db: Database, engine: CallEngine, app: str) -> None:
+    """Adopt the last run's calls; Asterisk or the database briefly away is retried."""
+    backoff = Backoff()
+    for attempt in range(1, ADOPTION_ATTEMPTS + 1):
+        try:
+            await adopt_calls(ari, db.calls, engine, app)
+            return
+        except (AriError, DatabaseUnavailable) as exc:
+            delay = backoff.next_delay()
+            log.error("adoption.failed", attempt=attempt, error=str(exc), retry_in=round(delay, 2))
+            await asyncio.sleep(delay)
+    log.error("adoption.given_up", attempts=ADOPTION_ATTEMPTS)
 
 
 async def open_database_with_retry(url: str) -> Database:

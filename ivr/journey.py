@@ -33,6 +33,8 @@ class JourneyType(StrEnum):
     RECORDING = "recording"
     SURVEY = "survey"
     ERROR = "error"
+    ADOPTED = "adopted"  # a restarted service took the call over where the last one left it
+    HANDED_OVER = "handed_over"  # the service stopped; the call waits in Asterisk for the next
     HANGUP = "hangup"
 
 

@@ -8,7 +8,7 @@ the knowledge source; without them the flow is the keypad flow it always was.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -145,7 +145,8 @@ class _Walk:
 
 async def run_flow(flow: Flow, channel: CallChannel, journal: Journal, *,
                    listener: Listener | None = None, knowledge: KnowledgeSource | None = None,
-                   call_id: str = "") -> FlowOutcome:
+                   call_id: str = "", start: str | None = None,
+                   at_node: Callable[[str], None] = lambda _node: None) -> FlowOutcome:
     """Play the flow from `flow.start` until a queue, hangup or contained self-service.
 
     Plain prompts are interruptible only when a menu follows: the key then carries into the
@@ -154,14 +155,18 @@ async def run_flow(flow: Flow, channel: CallChannel, journal: Journal, *,
     reason 'loop_guard' and an ERROR journal entry. Speech menus listen only when `channel`
     is a `SpeechChannel` and a `listener` is given; self-service also needs `knowledge`
     (without it the caller goes straight to the node's agent queue).
+
+    `start` resumes a call at another node than `flow.start` (a call adopted after a restart);
+    `at_node` hears each node as the walk enters it (the call's checkpoint).
     """
     speech = (channel, listener) if listener is not None and _can_listen(channel) else None
     walk = _Walk(flow, channel, journal, speech, knowledge, call_id)  # type: ignore[arg-type]
-    node_id, reason, type_ahead = flow.start, str(Reason.START), False
+    node_id, reason, type_ahead = start or flow.start, str(Reason.START), False
     for _ in range(MAX_NODE_VISITS):
         node = flow.nodes.get(node_id)
         if node is None:
             return await _give_up(flow, channel, journal, node_id, Reason.BROKEN_FLOW)
+        at_node(node_id)
         if isinstance(node, PromptNode):
             before_menu = isinstance(flow.nodes.get(node.next), MenuNode)
             digit = await say(channel, journal, node.id, [node.say], interruptible=before_menu)

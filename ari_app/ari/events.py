@@ -28,6 +28,16 @@ class ChannelSnapshot:
     caller_name: str
     # Only the variables listed in ari.conf `channelvars`; read-only view.
     channelvars: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # The dialplan application the channel is in now, e.g. "Stasis" with "hotline,inbound".
+    dialplan_app: str = ""
+    dialplan_app_data: str = ""
+
+    @property
+    def stasis_app(self) -> str | None:
+        """The Stasis application holding the channel, if it is in one."""
+        if self.dialplan_app.lower() != "stasis":
+            return None
+        return self.dialplan_app_data.split(",", 1)[0]
 
     @classmethod
     def gone(cls, channel_id: str) -> ChannelSnapshot:
@@ -267,6 +277,7 @@ class _Fields:
 
 def _channel(f: _Fields) -> ChannelSnapshot:
     caller = f.obj("caller")
+    dialplan = f.opt_obj("dialplan")
     return ChannelSnapshot(
         id=f.text("id"),
         name=f.text("name"),
@@ -274,6 +285,8 @@ def _channel(f: _Fields) -> ChannelSnapshot:
         caller_number=caller.opt_text("number") or "",
         caller_name=caller.opt_text("name") or "",
         channelvars=f.text_map("channelvars"),
+        dialplan_app=(dialplan.opt_text("app_name") or "") if dialplan else "",
+        dialplan_app_data=(dialplan.opt_text("app_data") or "") if dialplan else "",
     )
 
 

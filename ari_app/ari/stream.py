@@ -56,6 +56,7 @@ class AriEventStream:
         self._backoff = backoff or Backoff()
         self._heartbeat = heartbeat
         self._connect_timeout = connect_timeout
+        self.connected = False  # the websocket is open right now
 
     async def events(self) -> AsyncGenerator[AriEvent | Connected, None]:
         """Connected(first=True), events..., Connected(first=False) after each reconnect, ..."""
@@ -71,10 +72,14 @@ class AriEventStream:
                     continue
                 async with ws:
                     log.info("ari.connected", url=self.url, apps=self.apps, first=first)
-                    yield Connected(first=first)
-                    first = False
-                    async for event in self._read(ws):
-                        yield event
+                    self.connected = True
+                    try:
+                        yield Connected(first=first)
+                        first = False
+                        async for event in self._read(ws):
+                            yield event
+                    finally:
+                        self.connected = False
                 failure = ws.exception()
                 reason = _describe(failure) if failure else f"closed with code {ws.close_code}"
                 await self._pause(f"connection lost: {reason}")

@@ -11,7 +11,7 @@ import structlog
 from ari_app.ari.causes import leg_end
 from ari_app.ari.cleanup import gone_ok
 from ari_app.ari.errors import AriError
-from ari_app.ari.events import AriEvent, StasisStart
+from ari_app.ari.events import AriEvent, ChannelDestroyed, ChannelSnapshot, StasisStart
 from ari_app.calls.call import Call
 from ari_app.channel_vars import ROLE_AGENT
 from ivr.journey import JourneyType
@@ -118,6 +118,21 @@ def _why_not(ended: asyncio.Future[AriEvent]) -> DeclineReason:
     if ended.done() and not ended.cancelled():
         return leg_end(ended.result())
     return "no_answer"
+
+
+def kept_leg(call: Call, offer: Offer, channel_id: str, *, present: bool) -> AgentLeg:
+    """An answered agent leg an earlier run of the service connected (adoption); `present`
+    False: the agent hung up while no service was running, the leg has ended already."""
+    call.bind(channel_id)
+    answered: asyncio.Future[AriEvent] = asyncio.get_running_loop().create_future()
+    ended = call.mailbox.expect_end(channel_id)
+    if not present:
+        ended.cancel()
+        ended = asyncio.get_running_loop().create_future()
+        ended.set_result(ChannelDestroyed(
+            application=call.app, channel=ChannelSnapshot.gone(channel_id), cause=16,
+            cause_txt="The agent left while the service restarted"))
+    return AgentLeg(offer, channel_id, answered, ended)
 
 
 async def drop_leg(call: Call, leg: AgentLeg) -> None:

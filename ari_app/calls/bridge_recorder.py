@@ -45,6 +45,12 @@ class BridgeRecorder:
         self._finished[name] = call.mailbox.expect(
             lambda e: isinstance(e, RecordingFinished | RecordingFailed) and e.name == name)
 
+    def resume(self, name: str) -> None:
+        """Take over a recording an earlier run of the service started on this bridge."""
+        self._call.bind(name)
+        self._finished[name] = self._call.mailbox.expect(
+            lambda e: isinstance(e, RecordingFinished | RecordingFailed) and e.name == name)
+
     async def stop(self, name: str, timeout_s: float) -> None:
         finished = self._finished.pop(name, None)
         if finished is None:

@@ -94,6 +94,9 @@ class Call:
     routes: EventRoutes
     tasks: CallTasks = field(default_factory=CallTasks)
     talking_to: str | None = None  # the agent bridged with the caller right now
+    # The service is stopping and leaves the call to the next run: what Asterisk holds for
+    # the caller (bridge, agent, recording, music) stays up, nothing is torn down.
+    handing_over: bool = False
 
     def bind(self, subject_id: str) -> None:
         self.routes.bind(subject_id, self.call_id)

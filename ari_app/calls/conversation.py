@@ -14,11 +14,12 @@ from ari_app.ari.events import AriEvent, ChannelDtmfReceived
 from ari_app.calls.agent_legs import AgentLeg, drop_leg
 from ari_app.calls.bridge_recorder import BridgeRecorder
 from ari_app.calls.call import Call
+from ari_app.calls.checkpoint import SavedRecording, Stage
 from ari_app.calls.handoff import build_handoff
 from ivr.journey import JourneyType
 from ivr.milestones import AgentAnswered, CallTransferred, note
 from kernel.aio import first_of
-from recordings.lifecycle import CallRecordings
+from recordings.lifecycle import ActiveRecording, CallRecordings
 
 FEATURE_KEY = "*"
 FEATURE_TIMEOUT_S = 3.0
@@ -47,25 +48,46 @@ class TalkDeps:
     is_vip: Callable[[str], bool]
 
 
+@dataclass(frozen=True)
+class KeptConversation:
+    """A conversation an earlier run of the service connected, still up in Asterisk."""
+
+    leg: AgentLeg
+    bridge_id: str
+    recording: SavedRecording | None
+
+
 async def converse(call: Call, leg: AgentLeg, queue_id: str,
-                   transfers: asyncio.Queue[TransferRequest], talk: TalkDeps) -> Conversation:
+                   transfers: asyncio.Queue[TransferRequest], talk: TalkDeps,
+                   kept: KeptConversation | None = None) -> Conversation:
     ari = call.ari
     agent_id = leg.offer.agent_id
-    bridge_id = f"{call.call_id}-bridge-{leg.offer.offer_id.rsplit(':', 1)[-1]}"
+    bridge_id = kept.bridge_id if kept is not None else \
+        f"{call.call_id}-bridge-{leg.offer.offer_id.rsplit(':', 1)[-1]}"
     call.bind(bridge_id)
-    recording = None
+    recording: ActiveRecording | None = None
     try:
-        await gone_ok(ari.stop_moh(call.channel_id), "moh")
-        await ari.create_bridge(bridge_id, "mixing", name=f"call-{call.call_id}")
-        await ari.add_channels(bridge_id, [call.channel_id, leg.channel_id])
-        handoff = build_handoff(call.journal.record_row, call.journal.events,
-                                vip=talk.is_vip(call.caller_number))
-        note(call.journal, AgentAnswered(queue=queue_id, agent=agent_id,
-                                         handoff=handoff.as_dict()))
+        if kept is None:
+            await gone_ok(ari.stop_moh(call.channel_id), "moh")
+            await ari.create_bridge(bridge_id, "mixing", name=f"call-{call.call_id}")
+            await ari.add_channels(bridge_id, [call.channel_id, leg.channel_id])
+            handoff = build_handoff(call.journal.record_row, call.journal.events,
+                                    vip=talk.is_vip(call.caller_number))
+            note(call.journal, AgentAnswered(queue=queue_id, agent=agent_id,
+                                             handoff=handoff.as_dict()))
         call.journal.update(agent_id=agent_id)
         call.talking_to = agent_id
-        recording = await talk.recordings.start(BridgeRecorder(call, bridge_id),
-                                                queue_id=queue_id, agent_id=agent_id)
+        recorder = BridgeRecorder(call, bridge_id)
+        if kept is None:
+            recording = await talk.recordings.start(recorder, queue_id=queue_id,
+                                                    agent_id=agent_id)
+        elif kept.recording is not None:
+            recorder.resume(kept.recording.name)
+            recording = kept.recording.active(recorder)
+        call.journal.save_checkpoint(call.journal.checkpoint.to(
+            stage=Stage.TALKING, agent_id=agent_id, agent_channel_id=leg.channel_id,
+            bridge_id=bridge_id, recording=SavedRecording.of(recording) if recording else None,
+            recording_seq=talk.recordings.seq))
         transfer = await _until_end_or_transfer(call, leg, transfers)
         if transfer is not None:
             note(call.journal, CallTransferred(agent=agent_id, queue=transfer.queue_id,
@@ -76,15 +98,22 @@ async def converse(call: Call, leg: AgentLeg, queue_id: str,
         return Conversation(agent_id, agent_hung_up_first=True)
     finally:
         call.talking_to = None
-        if recording is not None:
-            stored = recording
-            call.tasks.after_hangup(lambda: talk.recordings.stop_and_store(stored),
-                                    f"store-{recording.name}")
-        await drop_leg(call, leg)
-        if not call.mailbox.has_ended(call.channel_id):  # the survey needs the caller back
-            await gone_ok(ari.remove_channel(bridge_id, call.channel_id), "bridge member")
-        await gone_ok(ari.destroy_bridge(bridge_id), "bridge")
+        if not call.handing_over:  # else the next run finds them all as they are
+            await _hang_up(call, leg, bridge_id, recording, talk)
         call.unbind(bridge_id)
+
+
+async def _hang_up(call: Call, leg: AgentLeg, bridge_id: str,
+                   recording: ActiveRecording | None, talk: TalkDeps) -> None:
+    ari = call.ari
+    if recording is not None:
+        stored = recording
+        call.tasks.after_hangup(lambda: talk.recordings.stop_and_store(stored),
+                                f"store-{recording.name}")
+    await drop_leg(call, leg)
+    if not call.mailbox.has_ended(call.channel_id):  # the survey needs the caller back
+        await gone_ok(ari.remove_channel(bridge_id, call.channel_id), "bridge member")
+    await gone_ok(ari.destroy_bridge(bridge_id), "bridge")
 
 
 async def _until_end_or_transfer(call: Call, leg: AgentLeg,

@@ -12,20 +12,22 @@ from typing import Any
 import structlog
 
 from ari_app.ari.cleanup import gone_ok
-from ari_app.ari.events import AriEvent, StasisStart
+from ari_app.ari.events import AriEvent, ChannelDestroyed, ChannelSnapshot, StasisStart
 from ari_app.ari.rest import AriRest
 from ari_app.calls.call import Call, CallTasks
+from ari_app.calls.checkpoint import Checkpoint
 from ari_app.calls.conversation import TransferRequest
 from ari_app.calls.deps import CallDeps
 from ari_app.calls.dispatcher import CallDispatcher
 from ari_app.calls.hub import EventHub
-from ari_app.calls.journal import CallJournal
+from ari_app.calls.journal import CallJournal, Spawn
 from ari_app.calls.mailbox import CallMailbox
 from ari_app.calls.record import CallRecord
 from ari_app.calls.registry import LiveJourney, TransferOutcome
-from ari_app.calls.session import CallSession
+from ari_app.calls.session import CallSession, Resume
 from ari_app.calls.store import CallStore
-from ari_app.channel_vars import CORRELATION_ID_VAR
+from ari_app.channel_vars import CORRELATION_ID_VAR, FALLBACK_CONTEXT
+from ivr.journey import JourneyEvent
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +42,7 @@ class CallEngine:
         self._hub = hub
         self.dispatcher = CallDispatcher(self._start_call, self._hang_up_orphan)
         self._tasks: set[asyncio.Task[None]] = set()  # call sessions and orphan hangups
+        self.accepting = True  # False once stopping or draining
 
     def dispatch(self, event: AriEvent) -> None:
         try:
@@ -48,24 +51,36 @@ class CallEngine:
             log.exception("router.dispatch_failed", event=type(event).__name__)
 
     def _start_call(self, event: StasisStart) -> None:
-        session = self._new_session(event)
-        self.dispatcher.add(session)
-        self._track(session.run(), f"call-{session.call_id}",
-                    done=lambda: self.dispatcher.remove(session))
-
-    def _new_session(self, event: StasisStart) -> CallSession:
-        call_id = uuid.uuid4().hex
+        if not self.accepting:  # stopping or draining: the dialplan's fallback takes it
+            log.info("call.refused_while_stopping", channel=event.channel.id)
+            self._track(gone_ok(self._ari.continue_in_dialplan(
+                event.channel.id, FALLBACK_CONTEXT, "s"), "fallback"), "refused-call")
+            return
         channel = event.channel
-        record = CallRecord(call_id=call_id, channel_id=channel.id,
+        record = CallRecord(call_id=uuid.uuid4().hex, channel_id=channel.id,
                             caller_number=channel.caller_number,
                             correlation_id=channel.channelvars.get(CORRELATION_ID_VAR) or None,
                             started_at=datetime.now(UTC))
+        self._run(record, lambda spawn: CallJournal(record, self._store, self._hub,
+                                                    spawn=spawn), None)
+
+    def adopt(self, record: CallRecord, events: list[JourneyEvent], checkpoint: Checkpoint,
+              resume: Resume) -> None:
+        """Take over a call an earlier run of the service left in Asterisk."""
+        self._run(record, lambda spawn: CallJournal.resumed(
+            record, events, checkpoint, self._store, self._hub, spawn=spawn), resume)
+
+    def _run(self, record: CallRecord, journal: Callable[[Spawn], CallJournal],
+             resume: Resume | None) -> None:
         tasks = CallTasks()
-        call = Call(call_id=call_id, channel_id=channel.id, caller_number=channel.caller_number,
-                    ari=self._ari, app=self._app, mailbox=CallMailbox(channel.id),
-                    journal=CallJournal(record, self._store, self._hub, spawn=tasks.spawn),
+        call = Call(call_id=record.call_id, channel_id=record.channel_id,
+                    caller_number=record.caller_number, ari=self._ari, app=self._app,
+                    mailbox=CallMailbox(record.channel_id), journal=journal(tasks.spawn),
                     routes=self.dispatcher, tasks=tasks)
-        return CallSession(call, self._deps)
+        session = CallSession(call, self._deps, resume)
+        self.dispatcher.add(session)
+        self._track(session.run(), f"call-{session.call_id}",
+                    done=lambda: self.dispatcher.remove(session))
 
     def _hang_up_orphan(self, channel_id: str) -> None:
         self._track(gone_ok(self._ari.hangup(channel_id), "orphan leg"), "orphan-leg")
@@ -86,9 +101,44 @@ class CallEngine:
 
     async def stop(self) -> None:
         """Stop every call's script and wait until each has written its record."""
+        self.accepting = False
         for session in list(self.dispatcher.sessions.values()):
             session.stop()
         await self.wait_idle()
+
+    async def hand_over(self, timeout_s: float) -> None:
+        """Leave every live call in Asterisk for the next run of the service: new calls go to
+        the fallback; each call persists its checkpoint and its caller hears music, not
+        silence. Returns within `timeout_s`."""
+        self.accepting = False
+        for session in list(self.dispatcher.sessions.values()):
+            session.hand_over()
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self.wait_idle()
+        except TimeoutError:
+            log.error("engine.hand_over_timeout", calls=self.count())
+
+    async def drain(self) -> None:
+        """Take no new calls; return once every live call has ended by itself."""
+        self.accepting = False
+        log.info("engine.draining", calls=self.count())
+        await self.wait_idle()
+
+    def gone(self, channel_ids: set[str], reason: str, *, lost: bool) -> int:
+        """End the calls whose callers' channels vanished while the event stream was down;
+        `lost`: with Asterisk (it restarted), not by the caller hanging up. Returns how many."""
+        gone = [s for s in self.dispatcher.sessions.values() if s.call.channel_id in channel_ids]
+        for session in gone:
+            if lost:
+                session.lost(reason)
+            session.deliver(ChannelDestroyed(
+                application=self._app, channel=ChannelSnapshot.gone(session.call.channel_id),
+                cause=16, cause_txt=reason))
+        return len(gone)
+
+    def live_channels(self) -> set[str]:
+        return {s.call.channel_id for s in self.dispatcher.sessions.values()}
 
     async def wait_idle(self) -> None:
         """Return once no call, and no work for one, is running."""

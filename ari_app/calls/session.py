@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -13,10 +14,11 @@ from ari_app.ari.cleanup import gone_ok
 from ari_app.ari.events import AriEvent, ChannelDestroyed, ChannelHangupRequest, StasisEnd
 from ari_app.calls.call import Call
 from ari_app.calls.caller_channel import AriCallChannel
+from ari_app.calls.checkpoint import Stage
 from ari_app.calls.conversation import TalkDeps, TransferRequest
 from ari_app.calls.deps import CallDeps
 from ari_app.calls.record import CallOutcome
-from ari_app.calls.waiting import QueueLeft, serve_from_queue
+from ari_app.calls.waiting import QueueLeft, QueueResume, serve_from_queue
 from ari_app.channel_vars import FALLBACK_CONTEXT
 from ivr.journey import JourneyType
 from ivr.milestones import CallStarted, note
@@ -29,6 +31,23 @@ from recordings.model import SurveyAnswer
 log = structlog.get_logger(__name__)
 
 
+@dataclass(frozen=True)
+class QueuedResume:
+    queue_id: str
+    resume: QueueResume
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Where an adopted call goes on: from its checkpoint and what Asterisk still holds."""
+
+    stage: Stage
+    node: str | None = None  # IVR: the node to restart
+    queue: QueuedResume | None = None  # waiting or talking
+    agent_id: str | None = None  # survey: the agent it rates
+    answered: bool = True  # False: the last run died before answering the caller
+
+
 class Phase(StrEnum):
     IVR = "ivr"
     QUEUE = "queue"
@@ -36,15 +55,20 @@ class Phase(StrEnum):
     DONE = "done"
 
 
+SORRY_PROMPT = "Sorry about that. Where were we?"
+
+
 class CallSession:
-    def __init__(self, call: Call, deps: CallDeps) -> None:
+    def __init__(self, call: Call, deps: CallDeps, resume: Resume | None = None) -> None:
         self.call = call
         self._deps = deps
+        self._resume = resume
         self.phase = Phase.IVR
         self.hangup_cause: str | None = None
         self.failed = False
         self.contained = False
         self.left_queue = False
+        self.lost_reason: str | None = None
         self.transfers: asyncio.Queue[TransferRequest] = asyncio.Queue()
         self._caller_gone = False
         self._stopped = False
@@ -71,6 +95,17 @@ class CallSession:
         if self._script is not None:
             self._script.cancel()
 
+    def hand_over(self) -> None:
+        """The service is stopping and leaves the call in Asterisk for its next run: stop the
+        script without tearing down what the caller hears, and keep the call unfinished."""
+        self.call.handing_over = True
+        self.stop()
+
+    def lost(self, reason: str) -> None:
+        """The caller's channel vanished with Asterisk (a restart): end with that reason."""
+        self.lost_reason = reason
+        self.hangup_cause = self.hangup_cause or reason
+
     def request_transfer(self, request: TransferRequest) -> bool:
         """An agent sends the caller on; only while an agent is talking to them."""
         if self.call.talking_to is None:
@@ -87,10 +122,7 @@ class CallSession:
         try:
             async with asyncio.TaskGroup() as group:
                 self.call.tasks.open(group)
-                note(self.call.journal, CallStarted(
-                    caller=self.call.caller_number,
-                    correlation_id=self.call.journal.record_row.correlation_id))
-                log.info("call.started", caller=self.call.caller_number)
+                self._journal_start()
                 # The caller may have hung up, or the service begun to stop, before this ran.
                 if not self._stopped:
                     self._script = group.create_task(self._run_script(),
@@ -99,7 +131,22 @@ class CallSession:
                 await self.call.tasks.wait_after_hangup_work()
         finally:
             self.call.tasks.close()
-            await self._finish()
+            if self.call.handing_over and not self._caller_gone:
+                await self._leave_to_next_run()
+            else:
+                await self._finish()
+
+    def _journal_start(self) -> None:
+        journal = self.call.journal
+        if self._resume is None:
+            note(journal, CallStarted(caller=self.call.caller_number,
+                                      correlation_id=journal.record_row.correlation_id))
+            log.info("call.started", caller=self.call.caller_number)
+        else:
+            checkpoint = journal.checkpoint
+            journal.record(JourneyType.ADOPTED, stage=str(checkpoint.stage), node=checkpoint.node,
+                           queue=checkpoint.queue_id)
+            log.info("call.adopted", stage=str(checkpoint.stage))
 
     async def _run_script(self) -> None:
         try:
@@ -115,33 +162,68 @@ class CallSession:
 
     async def _script_steps(self) -> None:
         call, deps = self.call, self._deps
-        await call.ari.answer(call.channel_id)
         channel = AriCallChannel(call, deps.prompts, voice=deps.flow.voice)
+        resume = self._resume
+        if resume is None or not resume.answered:
+            await call.ari.answer(call.channel_id)
+        if resume is None:
+            await self._ivr(channel, start=None)
+        elif resume.stage is Stage.IVR:
+            await gone_ok(call.ari.stop_moh(call.channel_id), "moh")
+            await channel.play(SORRY_PROMPT, interruptible=False)
+            await self._ivr(channel, start=resume.node)
+        elif resume.stage in (Stage.QUEUE, Stage.TALKING) and resume.queue is not None:
+            await self._queue(channel, resume.queue.queue_id, resume.queue.resume)
+        elif resume.stage is Stage.SURVEY:
+            await gone_ok(call.ari.stop_moh(call.channel_id), "moh")
+            await self._survey(channel, agent_id=resume.agent_id)
+        await self._close()
+
+    async def _ivr(self, channel: AriCallChannel, start: str | None) -> None:
+        call, deps = self.call, self._deps
+
+        def at_node(node: str) -> None:
+            call.journal.save_checkpoint(call.journal.checkpoint.to(stage=Stage.IVR, node=node))
+
         outcome = await run_flow(deps.flow, channel, call.journal, listener=deps.listener,
-                                 knowledge=deps.knowledge, call_id=call.call_id)
+                                 knowledge=deps.knowledge, call_id=call.call_id, start=start,
+                                 at_node=at_node)
         if isinstance(outcome, Contained):
             self.contained = True
             if outcome.survey:
                 await self._survey(channel, agent_id=None)
         elif isinstance(outcome, ToQueue):
-            self.phase = Phase.QUEUE
-            talk = TalkDeps(CallRecordings(call.call_id, deps.recording_paths,
-                                           deps.recording_store, call.journal), deps.is_vip)
-            served = await serve_from_queue(call, channel, deps.queues, outcome.queue_id,
-                                            self.transfers, talk)
-            if isinstance(served, QueueLeft):
-                self.left_queue = True
-                await channel.play(served.message, interruptible=False)
-            else:
-                await self._survey(channel, agent_id=served.agent_id)
+            await self._queue(channel, outcome.queue_id, None)
         elif isinstance(outcome, HangUp):
             log.info("call.ivr_hangup", node=outcome.node, reason=outcome.reason)
+
+    async def _queue(self, channel: AriCallChannel, queue_id: str,
+                     resume: QueueResume | None) -> None:
+        call, deps = self.call, self._deps
+        self.phase = Phase.QUEUE
+        recordings = CallRecordings(call.call_id, deps.recording_paths, deps.recording_store,
+                                    call.journal, seq=call.journal.checkpoint.recording_seq)
+        talk = TalkDeps(recordings, deps.is_vip)
+        served = await serve_from_queue(call, channel, deps.queues, queue_id, self.transfers,
+                                        talk, resume)
+        if isinstance(served, QueueLeft):
+            self.left_queue = True
+            await channel.play(served.message, interruptible=False)
+        else:
+            await self._survey(channel, agent_id=served.agent_id)
+
+    async def _close(self) -> None:
+        call = self.call
         self.phase = Phase.DONE
+        call.journal.save_checkpoint(call.journal.checkpoint.to(stage=Stage.CLOSING))
         self.hangup_cause = self.hangup_cause or "normal_clearing"
         await gone_ok(call.ari.hangup(call.channel_id), "caller")
 
     async def _survey(self, channel: AriCallChannel, agent_id: str | None) -> None:
         self.phase = Phase.SURVEY
+        self.call.journal.save_checkpoint(self.call.journal.checkpoint.to(
+            stage=Stage.SURVEY, agent_id=agent_id, agent_channel_id=None, bridge_id=None,
+            recording=None))
         score = await run_survey(self._deps.flow.survey, channel, self.call.journal)
         answer = SurveyAnswer(call_id=self.call_id, queue_id=self.call.journal.record_row.queue_id,
                               agent_id=agent_id, score=score, answered_at=datetime.now(UTC))
@@ -149,6 +231,17 @@ class CallSession:
         self.call.tasks.after_hangup(
             lambda: save_with_retries(lambda: surveys.add(answer), "survey", score=score),
             "save-survey")
+
+    async def _leave_to_next_run(self) -> None:
+        """Persist where the call stands and give the caller music instead of silence."""
+        call = self.call
+        stage = call.journal.checkpoint.stage
+        if stage is not Stage.TALKING:
+            await gone_ok(call.ari.start_moh(call.channel_id), "moh")
+        call.journal.record(JourneyType.HANDED_OVER, stage=str(stage))
+        await call.journal.close(final=False)
+        log.info("call.handed_over", stage=str(stage))
+        structlog.contextvars.unbind_contextvars("call_id")
 
     async def _finish(self) -> None:
         call = self.call
@@ -161,6 +254,8 @@ class CallSession:
         structlog.contextvars.unbind_contextvars("call_id")
 
     def _outcome(self) -> CallOutcome:
+        if self.lost_reason is not None:
+            return CallOutcome.LOST_IN_RESTART
         if self.failed:
             return CallOutcome.FAILED
         if self.call.journal.record_row.agent_id is not None:

@@ -148,11 +148,11 @@ async def test_reconciling_ends_calls_whose_caller_vanished_while_disconnected(
     lost = await line.call("+15550102")
     await line.playing(MENU)
     line.fake.fail_next("GET", "/channels", status=None)
-    await reconcile(line.fake.rest(), line.engine.dispatcher)  # Asterisk not answering: no harm
+    await reconcile(line.fake.rest(), line.engine)  # Asterisk not answering: no harm
     assert line.engine.count() == 2
 
     del line.fake.channels[lost.channel_id]  # hung up while we were not listening
-    await reconcile(line.fake.rest(), line.engine.dispatcher)
+    await reconcile(line.fake.rest(), line.engine)
     ended = await line.finished(lost)
 
     assert ended.record.outcome == CallOutcome.ABANDONED_IN_IVR
