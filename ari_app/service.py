@@ -20,6 +20,7 @@ from ari_app.calls.deps import CallDeps
 from ari_app.calls.engine import CallEngine
 from ari_app.calls.hub import EventHub
 from ari_app.calls.reconcile import reconcile
+from ari_app.calls.recording_audit import audit_recordings_every
 from ari_app.db.database import Database, open_database
 from ari_app.media.prompt import PromptSounds
 from ari_app.routing_wiring import build_queue_service, routing_api_deps
@@ -114,6 +115,10 @@ class HotlineService:
                 tasks.create_task(reset_counters_daily(parts.queues))
                 tasks.create_task(monitor.run())
                 tasks.create_task(self._consume_events(parts, stream))
+                tasks.create_task(audit_recordings_every(
+                    self.settings.recordings.reconcile_every_s,
+                    parts.call_deps.recording_paths, db.recordings, db.calls,
+                    self.router.live_call_ids, self.ready))
                 tasks.create_task(self._stop_when_asked(self.router))
 
     async def _stop_when_asked(self, engine: CallEngine) -> None:

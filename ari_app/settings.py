@@ -61,6 +61,8 @@ class RecordingSettings(_Strict):
     spool_dir: Path = Path("~/.cache/hotline/asterisk-rootfs/var/spool/asterisk/recording")
     store_dir: Path = Path("var/recordings")
     format: str = Field(default="wav", pattern=r"^(wav|gsm|ulaw|sln16)$")
+    # How often the spool and the store are checked against the calls (recordings.reconcile).
+    reconcile_every_s: float = Field(default=300, ge=10)
 
 
 class KnowledgeConfig(_Strict):

@@ -107,6 +107,7 @@ async def adopt_calls(ari: AriRest, store: CallStore, engine: CallEngine,
     unfinished = await store.unfinished()
     kept: set[str] = set()
     now = datetime.now(UTC)
+    plans: list[Plan] = []
     for record, saved in unfinished:
         if record.channel_id not in channels:
             await _finish_lost(store, record, CALLER_GONE,
@@ -123,7 +124,14 @@ async def adopt_calls(ari: AriRest, store: CallStore, engine: CallEngine,
                                f"{plan.reason}; sent to the fallback dialplan")
             report.to_fallback += 1
             continue
-        events = await store.events(record.call_id)
+        plans.append(plan)
+    # Waiting callers rejoin routing longest-waiting first: a free agent takes the first
+    # caller that rejoins, before the others are back in line.
+    # Read first, then adopt with no await between: each call starts in this order.
+    plans.sort(key=_arrival)
+    journeys = [await store.events(plan.record.call_id) for plan in plans]
+    for plan, events in zip(plans, journeys, strict=True):
+        assert plan.resume is not None
         engine.adopt(plan.record, events, plan.checkpoint, plan.resume)
         report.adopted[str(plan.resume.stage)] += 1
     await _clear_leftovers(ari, app, [r.call_id for r, _ in unfinished], channels.values(),
@@ -153,6 +161,10 @@ async def _clear_leftovers(ari: AriRest, app: str, call_ids: Sequence[str],
     for bridge in bridges:
         if bridge.id not in kept and bridge.id.startswith(prefixes):
             await gone_ok(ari.destroy_bridge(bridge.id), "leftover bridge")
+
+
+def _arrival(plan: Plan) -> datetime:
+    return plan.checkpoint.joined_at or plan.record.started_at
 
 
 def _role(channel: ChannelSnapshot) -> str:

@@ -137,6 +137,9 @@ class CallEngine:
                 cause=16, cause_txt=reason))
         return len(gone)
 
+    def live_call_ids(self) -> set[str]:
+        return set(self.dispatcher.sessions)
+
     def live_channels(self) -> set[str]:
         return {s.call.channel_id for s in self.dispatcher.sessions.values()}
 

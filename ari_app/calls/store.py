@@ -7,6 +7,7 @@ DatabaseUnavailable (retry later), DatabaseConflict (a constraint said no) or Da
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Float, String, bindparam, func, insert, select, update
@@ -82,6 +83,17 @@ class CallStore:
             for call_id, checkpoint in checkpoints.items():
                 await session.execute(
                     update(CALLS).where(CALLS.c.call_id == call_id).values(checkpoint=checkpoint))
+
+    async def answered_since(self, since: datetime) -> list[str]:
+        """Ids of the answered calls that ended at or after `since`."""
+        async with self._units.begin("calls", f"answered since {since.isoformat()}") as session:
+            rows = await session.scalars(
+                select(CallModel.call_id)
+                .where(CallModel.outcome == CallOutcome.ANSWERED.value,
+                       CallModel.ended_at >= since)
+                .order_by(CallModel.ended_at)
+            )
+            return list(rows)
 
     async def unfinished(self) -> list[tuple[CallRecord, dict[str, Any] | None]]:
         """Calls still `in_progress`, oldest first, with their last checkpoint."""

@@ -38,6 +38,8 @@ import structlog.testing
 
 from ari_app.ari.events import ChannelDtmfReceived, PlaybackStarted, StasisStart
 from ari_app.ari.fake import FakeAsterisk
+from ari_app.ari.rest import AriRest
+from ari_app.calls.adoption import AdoptionReport, adopt_calls
 from ari_app.calls.deps import CallDeps
 from ari_app.calls.engine import CallEngine
 from ari_app.calls.hub import EventHub
@@ -244,6 +246,26 @@ class Hotline:
     renderer: TextRenderer
     paths: RecordingPaths
     logs: list[MutableMapping[str, Any]]  # what the service logged (structlog event dicts)
+    deps: CallDeps
+    stack: AsyncExitStack
+
+    async def restart(self, *, hand_over: bool = True) -> AdoptionReport:
+        """Stop this run of the service and start the next on the same Asterisk and database:
+        `hand_over` as on SIGTERM; without it, as after a crash (whatever the journal had
+        written by then is all the next run knows; the old run's tasks are abandoned)."""
+        old = self.engine
+        if hand_over:
+            await _within(old.hand_over(2.0), "the engine to hand its calls over")
+        else:
+            await _crash(old)
+        self.queues = QueueService(self.queues.config, MonotonicClock())
+        task = asyncio.create_task(self.queues.run(), name="queue-actor-2")
+        self.stack.push_async_callback(_cancel, task)
+        self.deps = replace(self.deps, queues=self.queues)
+        self.engine = CallEngine(self.fake.rest(), APP, self.deps, self.db.calls, self.journal)
+        self.fake.on_event = self.engine.dispatch
+        self.stack.push_async_callback(_stop, self.engine)
+        return await adopt_calls(self.fake.rest(), self.db.calls, self.engine, APP)
 
     def logged(self, event: str) -> list[MutableMapping[str, Any]]:
         return [entry for entry in self.logs if entry.get("event") == event]
@@ -404,13 +426,30 @@ async def hotline_fixture(tmp_path: Path,
             engine = CallEngine(fake.rest(), APP, deps, store, journal)
             fake.on_event = engine.dispatch
             stack.push_async_callback(_stop, engine)
-            return Hotline(fake, engine, db, queues, journal, renderer, paths, logs)
+            return Hotline(fake, engine, db, queues, journal, renderer, paths, logs, deps, stack)
 
         yield build
 
 
 async def _stop(engine: CallEngine) -> None:
     await _within(engine.stop(), "the engine to stop")
+
+
+async def _crash(engine: CallEngine) -> None:
+    """As if the process died: the engine's tasks end without another word to Asterisk (its
+    requests fail) or the database (no final write)."""
+    dead = AriRest("http://127.0.0.1:9/ari", "nobody", "nothing", timeout=0.5)
+    for session in list(engine.dispatcher.sessions.values()):
+        session.call.ari = dead
+        session.call.handing_over = True
+        session.call.journal.close = _nothing  # type: ignore[method-assign]
+        session.stop()
+    await _within(engine.wait_idle(), "the crashed engine's tasks")
+    await dead.close()
+
+
+async def _nothing(*args: object, **kwargs: object) -> None:
+    return None
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:
