@@ -399,7 +399,7 @@ async def test_stores_report_a_lost_database_as_unavailable(url: str) -> None:
         with pytest.raises(DatabaseUnavailable, match=r"unavailable \(calls call_id='c-1'\)"):
             await db.calls.get("c-1")
         with pytest.raises(DatabaseUnavailable) as caught:
-            await db.ping()
+            await db.check()
         assert "s3cret-pw" not in str(caught.value)
     finally:
         await db.close()
