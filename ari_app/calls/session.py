@@ -168,16 +168,23 @@ class CallSession:
             await call.ari.answer(call.channel_id)
         if resume is None:
             await self._ivr(channel, start=None)
-        elif resume.stage is Stage.IVR:
-            await gone_ok(call.ari.stop_moh(call.channel_id), "moh")
-            await channel.play(SORRY_PROMPT, interruptible=False)
-            await self._ivr(channel, start=resume.node)
-        elif resume.stage in (Stage.QUEUE, Stage.TALKING) and resume.queue is not None:
-            await self._queue(channel, resume.queue.queue_id, resume.queue.resume)
-        elif resume.stage is Stage.SURVEY:
-            await gone_ok(call.ari.stop_moh(call.channel_id), "moh")
-            await self._survey(channel, agent_id=resume.agent_id)
+        else:
+            await self._resume_at(resume, channel)
         await self._close()
+
+    async def _resume_at(self, resume: Resume, channel: AriCallChannel) -> None:
+        """Go on where the last run of the service left the call."""
+        call = self.call
+        if resume.stage in (Stage.QUEUE, Stage.TALKING) and resume.queue is not None:
+            await self._queue(channel, resume.queue.queue_id, resume.queue.resume)
+            return
+        await gone_ok(call.ari.stop_moh(call.channel_id), "moh")  # after a hand-over
+        if resume.stage is Stage.IVR:
+            if resume.node is not None:  # the caller heard something already: say why again
+                await channel.play(SORRY_PROMPT, interruptible=False)
+            await self._ivr(channel, start=resume.node)
+        elif resume.stage is Stage.SURVEY:
+            await self._survey(channel, agent_id=resume.agent_id)
 
     async def _ivr(self, channel: AriCallChannel, start: str | None) -> None:
         call, deps = self.call, self._deps
