@@ -16,7 +16,7 @@ from routing.api.changes import Change, Saved, commit
 from routing.api.deps import DEPS, WRITERS
 from routing.config import RoutingConfig
 
-_IF_MATCH = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
+_IF_MATCH = re.compile(r'^(?:W/)?"?([0-9]{1,9})"?$')  # ASCII digits: \d takes any script's
 
 
 def if_match(request: web.Request) -> int | None:

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kernel.http.request import NO_CONTROL, Line, Text
 from routing.config import (
     CATCH_ALL,
     MAX_PROFICIENCY,
@@ -25,11 +26,19 @@ from routing.config import (
     Vip,
 )
 
+# Every number has bounds and no text a control character: what a supervisor may send is what
+# the routing engine's arithmetic and Asterisk's dial strings can take.
+MAX_SECONDS = 86_400.0  # a day: longer than any wait, ring, wrap-up or window
+MAX_TIER = 9
+MAX_PRIORITY = 1000
+
 Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_CONTROL)]
 Proficiency = Annotated[int, Field(ge=MIN_PROFICIENCY, le=MAX_PROFICIENCY)]
-Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Seconds = Annotated[float, Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, le=MAX_SECONDS, allow_inf_nan=False)]
+Tier = Annotated[int, Field(ge=1, le=MAX_TIER)]
+Priority = Annotated[int, Field(ge=-MAX_PRIORITY, le=MAX_PRIORITY)]
 
 
 def _default(cls: type, name: str) -> Any:
@@ -55,12 +64,12 @@ class AgentSkillBody(Body):
 class AgentBody(Body):
     agent_id: Id
     name: Name
-    endpoint: str = Field(pattern=r"^[A-Za-z]+/.+", max_length=255,
-                          description="what is dialled, e.g. PJSIP/1001")
-    tier: int = Field(default=_default(Agent, "tier"), ge=1,
-                      description="1 front line, 2 specialist, 3 expert; more allowed")
-    skills: tuple[AgentSkillBody, ...] = ()
-    max_no_answer: int = Field(default=_default(Agent, "max_no_answer"), ge=0,
+    endpoint: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*/[!-~]+$", max_length=255,
+                          description="what is dialled, e.g. PJSIP/1001 (printable ASCII)")
+    tier: Tier = Field(default=_default(Agent, "tier"),
+                       description="1 front line, 2 specialist, 3 expert; up to 9")
+    skills: tuple[AgentSkillBody, ...] = Field(default=(), max_length=100)
+    max_no_answer: int = Field(default=_default(Agent, "max_no_answer"), ge=0, le=100,
                                description="auto-pause after N consecutive no-answers; 0 never")
 
 
@@ -72,11 +81,12 @@ class SkillRequirementBody(Body):
 class PlanStepBody(Body):
     name: Name
     after_s: Seconds = Field(description="opens this long after the call entered the queue")
-    tiers: tuple[Annotated[int, Field(ge=1)], ...] = Field(default=(), description="empty: any")
+    tiers: tuple[Tier, ...] = Field(default=(), max_length=MAX_TIER, description="empty: any")
     skills: tuple[SkillRequirementBody, ...] = Field(
-        default=(), description="in addition to the queue's required skills")
-    agents: tuple[Id, ...] = Field(default=(), description="when set, only these agents")
-    priority_delta: int = 0
+        default=(), max_length=100, description="in addition to the queue's required skills")
+    agents: tuple[Id, ...] = Field(default=(), max_length=1000,
+                                   description="when set, only these agents")
+    priority_delta: Priority = 0
     overflow_to: Id | None = Field(default=None, description="move the call, keeping its age")
     skip_if_empty: bool = False
 
@@ -84,20 +94,20 @@ class PlanStepBody(Body):
 class QueueExitBody(Body):
     kind: ExitKind
     target_queue: Id | None = None
-    message: str | None = Field(default=None, max_length=2000)
+    message: Text | None = Field(default=None, max_length=2000)
 
 
 class QueueBody(Body):
     queue_id: Id
     name: Name
-    required_skills: tuple[SkillRequirementBody, ...] = ()
+    required_skills: tuple[SkillRequirementBody, ...] = Field(default=(), max_length=100)
     strategy: StrategyName = _default(Queue, "strategy")
     ring_timeout_s: Positive = _default(Queue, "ring_timeout_s")
     wrapup_s: Seconds = _default(Queue, "wrapup_s")
     max_wait_s: Positive | None = None
     exit: QueueExitBody | None = None
     plan: tuple[PlanStepBody, ...] = Field(
-        default=(PlanStepBody(name=CATCH_ALL.name, after_s=CATCH_ALL.after_s),),
+        default=(PlanStepBody(name=CATCH_ALL.name, after_s=CATCH_ALL.after_s),), max_length=100,
         description="ordered steps, at least one; each widens the pool from its after_s")
     announce_every_s: Positive | None = _default(Queue, "announce_every_s")
     resume_window_s: Seconds = _default(Queue, "resume_window_s")
@@ -106,21 +116,21 @@ class QueueBody(Body):
 
 class VipBody(Body):
     caller_number: str = Field(min_length=1, max_length=64, pattern=r"^\+?[0-9]+$")
-    priority: int
+    priority: Priority
     dedicated_agent: Id | None = None
     dedicated_wait_s: Seconds = _default(Vip, "dedicated_wait_s")
 
 
 class ReasonBody(Body):
-    reason: str | None = Field(default=None, max_length=200)
+    reason: Line | None = Field(default=None, max_length=200)
 
 
 class PauseBody(Body):
-    reason: str = Field(min_length=1, max_length=200)
+    reason: Line = Field(min_length=1, max_length=200)
 
 
 class RestoreBody(Body):
-    comment: str = Field(default="", max_length=2000)
+    comment: Text = Field(default="", max_length=2000)
 
 
 # ---------------------------------------------------------------- responses

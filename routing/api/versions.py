@@ -7,7 +7,7 @@ import asyncio
 from aiohttp import web
 
 from kernel.http import request as read
-from kernel.http.errors import ApiError, Problem, invalid, not_found
+from kernel.http.errors import ApiError, Problem, not_found
 from routing.api import request_io as io
 from routing.api.changes import Change, load
 from routing.api.deps import DEPS
@@ -104,10 +104,7 @@ async def list_audit(request: web.Request) -> web.Response:
 
 
 def _number(request: web.Request) -> int:
-    raw = request.match_info["version"]
-    if not raw.isdigit() or int(raw) < 1:
-        raise invalid([Problem("path.version", "must be a version number (1, 2, ...)")])
-    return int(raw)
+    return read.path_int(request, "version", "a version number")
 
 
 def _version(info: VersionInfo) -> dict[str, object]:
