@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,21 @@ class ApiError(Exception):
         if self.problems:
             body["problems"] = [{"field": p.field, "message": p.message} for p in self.problems]
         return web.json_response(body, status=self.status, headers=headers)
+
+
+class ProblemOut(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """The shape as the OpenAPI document describes it."""
+
+    error: str = Field(description="invalid, rejected, unauthorized, forbidden, not_found, "
+                                   "conflict, version_conflict, apply_failed, unavailable, "
+                                   "internal, …")  # fmt: skip
+    message: str
+    problems: list[ProblemOut] = []
 
 
 def invalid(problems: Iterable[Problem], message: str = "the request is invalid") -> ApiError:

@@ -12,7 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from routing.api import agents, plans, resources, versions
+from kernel.http.openapi import Route
+from routing.api import agents, live, plans, resources, versions
 from routing.api.deps import DEPS, WRITERS, RoutingApiDeps
 from routing.api.operations import Operation, openapi_document, register
 
@@ -27,8 +28,17 @@ def operations() -> list[Operation]:
     return [*versions.operations(), *found, *agents.operations(), *plans.operations()]
 
 
+def routes() -> list[Route]:
+    """The routing room's routes for the service's one OpenAPI document: the supervisor API,
+    the live view and the document itself."""
+    document = Route("GET", OPENAPI_PATH, "This document: every route the service serves",
+                     "openapi", {"type": "object", "required": ["openapi", "paths"]})
+    return [*(op.route(PREFIX) for op in operations()), *live.routes(), document]
+
+
 def add_routing_api(app: web.Application, deps: RoutingApiDeps) -> None:
-    """Serve the API under /v1/routing and its OpenAPI document at /v1/openapi.json."""
+    """Serve the API under /v1/routing, and at /v1/openapi.json the document the app holds
+    under `OPENAPI`: this API's own, until the service puts its whole document there."""
     ops = operations()
     api = web.Application()
     api[DEPS] = deps

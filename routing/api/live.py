@@ -4,14 +4,39 @@ calls and who is ringing for them, as the actor's snapshot has them right now.""
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
 
+from kernel.http.openapi import Route
 from kernel.http.reply import json_reply
 from routing.actor import QueueService
 
 QUEUES = web.AppKey("routing_live_queues", QueueService)
 ROUTES = web.RouteTableDef()
+
+
+class WaitingOut(BaseModel):
+    call_id: str
+    queue_id: str
+    joined_at: float = Field(description="the routing clock's time the call joined")
+    ringing: str | None = Field(description="the agent being offered the call, if any")
+
+
+class QueuesOut(BaseModel):
+    model_config = ConfigDict(title="Queues")
+
+    queues: list[dict[str, Any]] = Field(description="each queue's configuration in force")
+    agents: list[dict[str, Any]] = Field(description="each agent's configuration and live "
+                                         "view: status, state, reachable, counters")  # fmt: skip
+    waiting: list[WaitingOut]
+
+
+def routes() -> list[Route]:
+    """The live view, for the service's OpenAPI document."""
+    return [Route("GET", "/v1/queues", "Queues, agents' states and waiting calls, now",
+                  "live", QueuesOut)]  # fmt: skip
 
 
 def add_live_routes(app: web.Application, queues: QueueService) -> None:

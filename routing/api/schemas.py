@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kernel.http.errors import ProblemOut
 from kernel.http.request import NO_CONTROL, Line, Text
 from routing.config import (
     CATCH_ALL,
@@ -134,18 +135,6 @@ class RestoreBody(Body):
 
 
 # ---------------------------------------------------------------- responses
-
-
-class ProblemOut(BaseModel):
-    field: str
-    message: str
-
-
-class ErrorOut(BaseModel):
-    error: str = Field(description="invalid, rejected, unauthorized, forbidden, not_found, "
-                                   "conflict, version_conflict, apply_failed, unavailable")
-    message: str
-    problems: list[ProblemOut] = []
 
 
 class ChangeOut(BaseModel):

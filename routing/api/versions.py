@@ -8,6 +8,8 @@ from aiohttp import web
 
 from kernel.http import request as read
 from kernel.http.errors import ApiError, Problem, not_found
+from kernel.http.openapi import Param
+from kernel.http.request import MAX_INT
 from routing.api import request_io as io
 from routing.api.changes import Change, load
 from routing.api.deps import DEPS
@@ -26,6 +28,8 @@ from routing.store import AuditAction, AuditChange, AuditRecord, VersionInfo
 
 _LIMIT = Query("limit", "how many, newest first (1-500, default 50)",
                {"type": "integer", "minimum": 1, "maximum": 500})  # fmt: skip
+_VERSION = Param("version", "path", "a saved version's number",
+                 {"type": "integer", "minimum": 1, "maximum": MAX_INT})
 _PATH = Query("path", "only entries whose path starts with this, e.g. `agents/` or "
               "`queues/claims`", {"type": "string"})  # fmt: skip
 
@@ -37,11 +41,11 @@ def operations() -> list[Operation]:
         Operation("GET", "/versions", list_versions, "Saved versions, newest first", "versions",
                   response=VersionOut, many=True, errors=(400,), query=(_LIMIT,)),
         Operation("GET", "/versions/{version}", get_version, "One saved version", "versions",
-                  response=VersionDetailOut, errors=(400, 404)),
+                  response=VersionDetailOut, errors=(400, 404), path_params=(_VERSION,)),
         Operation("POST", "/versions/{version}/restore", restore,
                   "Make a saved version current again (as a new version) and apply it",
                   "versions", body=RestoreBody, response=ChangeOut, if_match=True,
-                  errors=(400, 404, 409, 422)),
+                  errors=(400, 404, 409, 422), path_params=(_VERSION,)),
         Operation("GET", "/audit", list_audit, "Who changed what, newest first", "audit",
                   response=AuditOut, many=True, errors=(400,), query=(_LIMIT, _PATH)),
     ]  # fmt: skip

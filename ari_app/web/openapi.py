@@ -1,0 +1,93 @@
+"""The service's one OpenAPI document: every room's routes, merged, with who may call each one
+read from the access table (`auth.py`), served at `routing.api.app.OPENAPI_PATH`.
+
+Each room lists its routes next to where it registers them: the calls (`ari_app/calls/
+openapi.py`), the recordings (`recordings/openapi.py`), routing (`routing/api/app.py`: the
+supervisor API, the live view and the document's own route); `/health` and `/ready` are
+listed here, beside `health.py`. `publish_openapi(app)` puts the document where the document's
+route serves it from, and logs any route served but not documented (or the other way round);
+a unit test holds the two equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import structlog
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from ari_app.calls.openapi import routes as call_routes
+from ari_app.web.auth import ACCESS, Access, RouteKey, served_routes
+from kernel.http.openapi import Route, document
+from recordings.openapi import routes as recording_routes
+from routing.api.app import OPENAPI
+from routing.api.app import routes as routing_routes
+
+log = structlog.get_logger(__name__)
+
+TITLE = "Hotline API"
+DESCRIPTION = (
+    "Calls and their journeys, recordings, the routing configuration (versioned, audited, "
+    "applied live), agent states, the live queues, health and readiness. Each operation "
+    "names the roles that may call it (`x-roles`); open ones need no credentials. Errors "
+    "are one shape: `{error, message, problems: [{field, message}]}`."
+)
+
+
+class HealthOut(BaseModel):
+    status: str = Field(description="ok, or degraded when ARI, AMI or the database is down")
+    ari: str = Field(description="connected or disconnected")
+    ami: str = Field(description="connected or disconnected")
+    database: str = Field(description="ok or unreachable")
+    active_calls: int
+
+
+class ReadyOut(BaseModel):
+    ready: bool
+    reason: str
+
+
+def health_routes() -> list[Route]:
+    return [
+        Route("GET", "/health", "Is the service whole: ARI, AMI and the database", "health",
+              HealthOut, same_shape=(503,)),
+        Route("GET", "/ready", "May new calls come here", "health", ReadyOut,
+              same_shape=(503,)),
+    ]  # fmt: skip
+
+
+def routes() -> list[Route]:
+    """Every route the service serves, room by room."""
+    return [*health_routes(), *call_routes(), *recording_routes(), *routing_routes()]
+
+
+def whole_document(access: Mapping[RouteKey, Access] = ACCESS) -> dict[str, Any]:
+    return document(routes(), title=TITLE, description=DESCRIPTION,
+                    roles=lambda route: roles(access, route))  # fmt: skip
+
+
+def roles(access: Mapping[RouteKey, Access], route: Route) -> Iterable[str] | None:
+    """Who may call `route` per `access`: None when it is open; nobody when it has no rule."""
+    rule = access.get((route.method, route.path))
+    if rule is None:
+        return ()
+    return None if rule.roles is None else sorted(role.value for role in rule.roles)
+
+
+def documented(doc: Mapping[str, Any]) -> set[RouteKey]:
+    return {(method.upper(), path) for path, ops in doc["paths"].items() for method in ops}
+
+
+def publish_openapi(app: web.Application,
+                    access: Mapping[RouteKey, Access] = ACCESS) -> dict[str, Any]:  # fmt: skip
+    """Serve the whole document at the OpenAPI path of `app` (after its rooms are added)."""
+    doc = whole_document(access)
+    app[OPENAPI] = doc
+    served = served_routes(app)
+    if served != documented(doc):
+        log.warning("http.openapi_drift",
+                    undocumented=sorted(f"{m} {p}" for m, p in served - documented(doc)),
+                    not_served=sorted(f"{m} {p}" for m, p in documented(doc) - served))
+    return doc

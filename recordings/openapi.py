@@ -1,0 +1,34 @@
+"""The recordings' routes (`api.py`) as the service's OpenAPI document describes them. Who may
+call them is the access table's to say; which recordings a caller may read, the routes'."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from kernel.http.openapi import Param, Route
+
+_ID = Param("recording_id", "path", "the recording's id", {"type": "string", "minLength": 1})
+
+
+class RecordingOut(BaseModel):
+    recording_id: str
+    call_id: str
+    queue_id: str
+    agent_id: str
+    started_at: datetime
+    duration_s: float
+    format: str = Field(description="the audio format, e.g. wav")
+    size_bytes: int
+    sha256: str
+
+
+def routes() -> list[Route]:
+    return [
+        Route("GET", "/v1/recordings/{recording_id}", "A recording's details", "recordings",
+              RecordingOut, params=(_ID,), errors=(404, 503)),
+        Route("GET", "/v1/recordings/{recording_id}/audio", "A recording's audio file",
+              "recordings", {"type": "string", "format": "binary"}, media_type="audio/*",
+              params=(_ID,), errors=(404, 410, 503)),
+    ]  # fmt: skip
