@@ -51,13 +51,16 @@ async def apply_nothing(config: RoutingConfig) -> None:
 
 
 def whole_app(database: Database) -> web.Application:
-    """The service's whole HTTP surface over `database`, with fakes for the live parts."""
+    """The service's whole HTTP surface over `database`, with fakes for the live parts; ARI
+    connected (so /health and /ready answer 200)."""
     routing = RoutingApiDeps(store=database.routing, apply=apply_nothing,
                              agents=NoAgentCommands(), initial_config=lambda: CONFIG)  # fmt: skip
+    ready = asyncio.Event()
+    ready.set()
     return build_web_app(WebDeps(
         db=database, hub=EventHub(), live=FakeLiveCalls(),
         queues=QueueService(CONFIG, SimulatedClock(1.0)), routing=routing, tokens=TOKENS,
-        ready=asyncio.Event()))  # fmt: skip
+        ready=ready))  # fmt: skip
 
 
 @pytest.fixture
