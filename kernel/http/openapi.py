@@ -62,7 +62,9 @@ ERROR_TEXT = {
     409: "conflict: already exists, version changed (If-Match), or the state forbids it",
     410: "gone: the resource's file no longer exists",
     413: "the body is too large",
+    415: "the body is not of the media type the route takes",
     422: "rejected: the request is well formed but cannot be carried out; problems say why",
+    429: "too many attempts: retry after the Retry-After header's seconds",
     503: "a dependency (database, routing engine, Asterisk) is not available; nothing changed",
 }
 SUCCESS_TEXT = {101: "switching protocols", 201: "created", 202: "accepted", 204: "done"}
