@@ -41,7 +41,7 @@ from ari_app.channel_vars import (
     ROLE_SIM_CALLER,
     SIM_CALLERS_CONTEXT,
 )
-from ari_app.devtools.restart_service import AriAccess
+from ari_app.devtools.restart_service import DRILL_TOKEN, AriAccess
 
 log = structlog.get_logger(__name__)
 
@@ -289,7 +289,8 @@ class JourneyFeed:
         self.connections = 0
 
     async def run(self) -> None:
-        async with aiohttp.ClientSession() as http:
+        async with aiohttp.ClientSession(
+                headers={"Authorization": f"Bearer {DRILL_TOKEN}"}) as http:
             while True:
                 try:
                     async with http.ws_connect(self._url, heartbeat=5) as ws:

@@ -285,12 +285,14 @@ class Drill:
         figures = self.report.asterisk = AsteriskFigures()
         stop_began = time.monotonic()
         await dev_asterisk("stop")
-        stopped = time.monotonic()
-        sampling = asyncio.create_task(self._sample_health(figures, stopped))
-        await asyncio.sleep(self.plan.asterisk_down_s)
-        sampling.cancel()
-        figures.down_for_s = time.monotonic() - stopped
-        await dev_asterisk("start")
+        try:
+            stopped = time.monotonic()
+            sampling = asyncio.create_task(self._sample_health(figures, stopped))
+            await asyncio.sleep(self.plan.asterisk_down_s)
+            sampling.cancel()
+            figures.down_for_s = time.monotonic() - stopped
+        finally:  # whatever happens, the shared Asterisk comes back
+            await dev_asterisk("start")
         back = time.monotonic()
         figures.back_after_s = back - stop_began
         await self._legs_gone_with_asterisk()

@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DEV_ASTERISK = ROOT / "scripts" / "dev-asterisk"
 DEFAULT_ROOTFS = Path.home() / ".cache/hotline/asterisk-rootfs"
 HEALTH_TIMEOUT_S = 1.0
+# The drill reads the live journey stream, which needs a role: a supervisor's token of its own.
+DRILL_TOKEN = "restart-drill-supervisor-token"
 
 
 class DrillError(Exception):
@@ -95,6 +97,7 @@ def write_config(work: Path, *, queues: Sequence[dict[str, Any]],
         "queues": list(queues),
         "agents": list(agents),
         "speech": {"engine": "none"},
+        "api_tokens": [{"token": DRILL_TOKEN, "actor": "restart-drill", "role": "supervisor"}],
         "knowledge": {"source": "embedded", "outbox_file": str(work / "outbox.sqlite3"),
                       "record_file": str(work / "knowledge-record.jsonl")},
     }
