@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
 EVAL_SET ?= ivr/speech/eval_set.tsv
 
-.PHONY: demo test deps venv asterisk-build lint typecheck unit coverage bench eval stop clean
+.PHONY: demo test deps venv asterisk-build lint typecheck unit coverage bench bench-restart eval stop clean
 
 # The unit tests need no Asterisk and share no state: two workers (these machines have two
 # cores) halve their time. Adapter and end-to-end tests share one Asterisk: one process.
@@ -51,6 +51,11 @@ coverage: venv
 # Figures, not tests: speed and accuracy printed against baselines measured in the same run.
 bench: venv
 	$(PY) benchmarks/bench_routing.py
+
+# Live calls through SIGKILL, SIGTERM, --drain and an Asterisk restart (issue 8): four drills of
+# 22 real callers each through the development Asterisk, one table of figures (a few minutes).
+bench-restart: deps venv asterisk-build
+	scripts/with-asterisk $(PY) benchmarks/bench_restart.py
 
 # The spoken set through the recognizer, then a sample of calls through the real Asterisk for
 # the turn latency (hotline measure-turns), printed together.
