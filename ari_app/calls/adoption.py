@@ -147,8 +147,8 @@ async def _clear_leftovers(ari: AriRest, app: str, call_ids: Sequence[str],
     callers in our Stasis application that no call claims go to the fallback."""
     prefixes = tuple(f"{call_id}-" for call_id in call_ids)
     for channel in channels:
-        if channel.id in kept:
-            continue
+        if channel.id in kept or channel.id.removesuffix(";2") in kept:
+            continue  # ";2": the dialplan half of a Local channel (a simulated agent's phone)
         ours = channel.stasis_app == app
         if ours and _role(channel) == ROLE_INBOUND:
             log.warning("adoption.unknown_caller", channel=channel.id)

@@ -44,6 +44,8 @@ class AriCallChannel(StartPromptMixin):
     async def start_prompt(self, text: str) -> PlayingPrompt:
         turn, self._turn = self._turn, None
         prompt = await super().start_prompt(text)
+        journal = self._call.journal
+        journal.save_checkpoint(journal.checkpoint.to(playback_id=prompt.playback_id))
         if turn is not None and prompt.started is not None:
             prompt.started.add_done_callback(lambda started: self._close_turn(turn, started))
         return prompt

@@ -61,6 +61,8 @@ class Checkpoint:
     bridge_id: str | None = None
     recording: SavedRecording | None = None
     recording_seq: int = 0  # recordings this call started so far (names stay unique)
+    # The prompt playing: Asterisk goes on playing it when the service dies mid-prompt.
+    playback_id: str | None = None
 
     def to(self, **changes: Any) -> Checkpoint:
         return replace(self, **changes)
@@ -90,6 +92,7 @@ class Checkpoint:
                     recording["recording_id"], recording["name"], recording["queue_id"],
                     recording["agent_id"], datetime.fromisoformat(recording["started_at"])),
                 recording_seq=int(data.get("recording_seq") or 0),
+                playback_id=data.get("playback_id"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"checkpoint: {type(exc).__name__}: {exc}") from exc

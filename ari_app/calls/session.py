@@ -179,6 +179,9 @@ class CallSession:
             await self._queue(channel, resume.queue.queue_id, resume.queue.resume)
             return
         await gone_ok(call.ari.stop_moh(call.channel_id), "moh")  # after a hand-over
+        playing = call.journal.checkpoint.playback_id
+        if playing is not None:  # after a crash mid-prompt Asterisk is still playing it
+            await gone_ok(call.ari.stop_playback(playing), "playback")
         if resume.stage is Stage.IVR:
             if resume.node is not None:  # the caller heard something already: say why again
                 await channel.play(SORRY_PROMPT, interruptible=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from ari_app.ari.fake_state import FakeChannel
 from ari_app.calls.adoption import CALLER_GONE
 from ari_app.calls.reconcile import LOST_REASON, reconcile
 from ari_app.calls.record import CallOutcome
@@ -32,11 +33,15 @@ ONLY_ALICE = routing(QUEUES, (AgentConfig("alice", "Alice", ALICE, ("claims",)),
 
 async def checkpoint_stage(line: Hotline, call: PlacedCall, stage: str) -> None:
     """Until the call's stored checkpoint says `stage` (the journal writes in the background)."""
+    await checkpoint_says(line, call, "stage", stage)
+
+
+async def checkpoint_says(line: Hotline, call: PlacedCall, key: str, value: object) -> None:
     async with asyncio.timeout(5):
         while True:
             unfinished = {r.call_id: c for r, c in await line.db.calls.unfinished()}
             saved = unfinished.get(call.call_id)
-            if saved is not None and saved["stage"] == stage:
+            if saved is not None and saved[key] == value:
                 return
             await asyncio.sleep(0.01)
 
@@ -79,10 +84,32 @@ async def test_a_caller_in_the_menu_hears_music_then_the_menu_again(
     assert ended.in_order(J.HANDED_OVER, J.ADOPTED, J.MENU, J.QUEUE_JOIN, J.AGENT_ANSWER,
                           J.SURVEY, J.HANGUP)
     assert ended.first(J.ADOPTED) == {"stage": "ivr", "node": "main_menu", "queue": None}
+    assert not line.fake.playbacks or all(  # nothing plays over "where were we"
+        p.state != "playing" for p in line.fake.playbacks.values())
     assert ended.record.outcome == CallOutcome.ANSWERED and ended.record.agent_id == "alice"
     assert len(ended.recordings) == 1
     assert [r.call_id for r, _ in await line.db.calls.unfinished()] == []
     line.assert_clean()
+
+
+async def test_a_prompt_cut_by_a_crash_is_stopped_before_the_apology(
+        hotline: HotlineFactory) -> None:
+    line = await hotline()
+    line.fake.media_durations[media_of(MENU)] = 30.0
+    call = await line.call()
+    await line.playing(MENU)
+    await until(lambda: line.fake.requested("POST", "/channels/*/play/*") != [])
+    (menu_play,) = [r for r in line.fake.requested("POST", "/channels/*/play/*")
+                    if r.params.get("media") == media_of(MENU)]
+    menu_playback = menu_play.path.rsplit("/", 1)[-1]
+    await checkpoint_says(line, call, "playback_id", menu_playback)
+
+    await line.restart(hand_over=False)
+    await heard_again(line, call, [SORRY_PROMPT, MENU])
+
+    assert line.fake.requested("DELETE", f"/playbacks/{menu_playback}")
+    line.fake.hang_up(call.channel_id)
+    await line.finished(call)
 
 
 async def test_waiting_callers_keep_their_order_through_a_crash(
@@ -123,8 +150,15 @@ async def test_a_conversation_goes_on_through_a_crash_and_keeps_its_recording(
     await line.journal_event(call, J.RECORDING, state="started")
     await checkpoint_stage(line, call, "talking")
 
+    # A simulated agent is a Local channel: its dialplan half (";2") is not a leftover; a
+    # ringing leg of the call is.
+    line.fake.add_channel(FakeChannel(f"{leg};2", "Local/1@sim-agents-2;2", "", "Up"))
+    stray = line.fake.add_channel(FakeChannel(f"{call.call_id}-agent-old", "Local/x", "",
+                                              "Ringing"))
     report = await line.restart(hand_over=False)
-    assert dict(report.adopted) == {"talking": 1}
+    assert dict(report.adopted) == {"talking": 1} and report.hung_up == 1
+    assert f"{leg};2" in line.fake.channels and stray.id not in line.fake.channels
+    del line.fake.channels[f"{leg};2"]
     await line.journal_event(call, J.ADOPTED)
     # Routing knows alice is still busy with this call.
     await until(lambda: line.queues.snapshot().views[0].call_id == call.call_id)
