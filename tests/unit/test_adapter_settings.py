@@ -1,18 +1,13 @@
-"""Settings beyond test_settings.py: every environment override, every validation error, paths;
-and the logging set-up with its redaction of personal data."""
+"""Settings beyond test_settings.py: every environment override, every validation error, paths.
+(The logging set-up and its redaction of personal data: test_log_redaction.py.)"""
 
 from __future__ import annotations
 
-import json
-import logging
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 
-from ari_app.logging import PERSONAL_KEYS, configure_logging, redact_personal_data
 from ari_app.settings import ENV_OVERRIDES, ConfigError, Settings, load_settings
 from routing.model import AgentConfig, QueueConfig
 
@@ -208,56 +203,3 @@ def test_api_tokens_keep_their_secret_out_of_reprs(tmp_path: Path) -> None:
     token = settings.api_tokens[0]
     assert token.token.get_secret_value() == "a-token-of-sixteen-chars"
     assert "a-token-of-sixteen-chars" not in repr(settings)
-
-
-# --- logging ------------------------------------------------------------------------------
-
-
-def test_personal_data_is_hashed_and_the_rest_kept() -> None:
-    event = {"event": "call.queued", "caller_number": "+4930123456", "digits": 1234,
-             "transcript": "", "text": None, "queue": "claims"}  # fmt: skip
-    redacted = redact_personal_data(None, "info", dict(event))
-    assert redacted["caller_number"].startswith("sha256:")
-    assert len(redacted["caller_number"]) == len("sha256:") + 12
-    assert redacted["digits"] != 1234 and redacted["digits"].startswith("sha256:")
-    assert (redacted["transcript"], redacted["text"]) == ("", None)  # nothing to hide
-    assert (redacted["event"], redacted["queue"]) == ("call.queued", "claims")
-    # The same value always hashes the same: lines about one caller can still be joined.
-    again = redact_personal_data(None, "info", {"caller": "+4930123456"})
-    assert again["caller"] == redacted["caller_number"]
-    assert {"caller", "caller_number", "digits", "digit", "transcript", "text"} <= PERSONAL_KEYS
-
-
-@pytest.mark.usefixtures("restored_structlog")
-def test_json_lines_on_stderr_with_context_level_and_redaction(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    configure_logging("info")
-    log = structlog.get_logger("test")
-    with structlog.contextvars.bound_contextvars(call_id="c-1"):
-        log.info("call.queued", caller_number="+4930123456", queue="claims")
-    log.debug("call.noise")
-    try:
-        raise RuntimeError("boom")
-    except RuntimeError:
-        log.exception("call.failed")
-    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
-    assert [line["event"] for line in lines] == ["call.queued", "call.failed"]  # no debug
-    queued = lines[0]
-    assert (queued["call_id"], queued["level"], queued["queue"]) == ("c-1", "info", "claims")
-    assert queued["caller_number"].startswith("sha256:")
-    assert queued["timestamp"].endswith("Z")
-    assert "RuntimeError: boom" in lines[1]["exception"]
-
-
-@pytest.mark.usefixtures("restored_structlog")
-def test_console_output_and_levels(capsys: pytest.CaptureFixture[str]) -> None:
-    configure_logging("debug", json=False)
-    structlog.get_logger("test").debug("media.listening", digits="42")
-    plain = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().err)  # without colours
-    hashed = redact_personal_data(None, "debug", {"digits": "42"})["digits"]
-    assert "media.listening" in plain and f"digits={hashed}" in plain
-    configure_logging("error")
-    structlog.get_logger("test").warning("ami.unreachable")
-    assert capsys.readouterr().err == ""
-    assert logging.getLevelNamesMapping()["ERROR"] == logging.ERROR
