@@ -67,3 +67,36 @@ def test_development_config_credentials_match_asterisk() -> None:
     assert manager["secret"] == config["ami_secret"]
     http = dict(_sections("http.conf")["general"])
     assert config["ari_url"] == f"http://{http['bindaddr']}:{http['bindport']}/ari"
+
+
+# What each AMI action the service sends needs (Asterisk 22: main/manager.c and
+# res/res_manager_devicestate.c register them): any one of the classes, none for Ping.
+AMI_ACTION_CLASSES = {"Ping": set(), "DeviceStateList": {"call", "reporting"},
+                      "Getvar": {"call", "reporting"}, "Filter": {"system"}}  # fmt: skip
+# What the monitor does without: Filter (manager.conf's eventfilter filters instead).
+AMI_OPTIONAL = {"Filter"}
+DANGEROUS = {"all", "system", "command", "originate", "config", "agent", "user", "dialplan",
+             "agi", "message", "call"}  # fmt: skip
+
+
+def _classes(value: str) -> set[str]:
+    return {c.strip() for c in value.split(",") if c.strip()}
+
+
+def test_the_ami_user_may_do_what_the_monitor_needs_and_nothing_more() -> None:
+    config = yaml.safe_load((ROOT / "config/hotline.yaml").read_text())["asterisk"]
+    entries = _sections("manager.conf")[config["ami_user"]]
+    user = dict(entries)
+    read, write = _classes(user["read"]), _classes(user["write"])
+    assert read == {"call"}, "DeviceStateChange is a call-class event; nothing else is read"
+    assert write & DANGEROUS == set(), f"the AMI user may {sorted(write & DANGEROUS)}"
+    monitor = (ROOT / "ari_app/ami/monitor.py").read_text()
+    sent = set(re.findall(r'"Action": "(\w+)"', monitor))
+    assert sent, "no AMI action found in ari_app/ami/monitor.py"
+    for action in sent - AMI_OPTIONAL:
+        needed = AMI_ACTION_CLASSES[action]  # a new action: say here what it needs
+        assert not needed or needed & write, f"{action} needs one of {sorted(needed)}"
+    # Only device states are sent to the service, filtered by Asterisk.
+    filters = [name for name, _ in entries if name.startswith("eventfilter")]
+    assert filters == ["eventfilter(action(include),name(DeviceStateChange))"]
+    assert user["deny"] == "0.0.0.0/0.0.0.0"
