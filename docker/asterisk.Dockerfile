@@ -92,8 +92,8 @@ CONF
 EOF
 
 # Writes /etc/asterisk/container-env/*.conf from the environment at every start, then runs CMD.
-#   ASTERISK_ARI_PASSWORD      password of ARI user "hotline" (dialplans/ari.conf)
-#   ASTERISK_AMI_SECRET        secret of AMI user "hotline" (dialplans/manager.conf)
+#   ASTERISK_ARI_PASSWORD      password of ARI user "hotline" (dialplans/ari.conf); required
+#   ASTERISK_AMI_SECRET        secret of AMI user "hotline" (dialplans/manager.conf); required
 #   ASTERISK_AMI_PERMIT        networks allowed to log in to AMI as "hotline", comma-separated,
 #                              e.g. 172.30.53.0/24 (the compose network); loopback is always allowed
 #   ASTERISK_EXTERNAL_ADDRESS  address SIP phones and trunks reach this host on (NAT); empty: none
@@ -102,6 +102,17 @@ COPY --chmod=0755 <<'EOF' /usr/local/sbin/hotline-asterisk-entrypoint
 #!/bin/sh
 set -eu
 dir=/etc/asterisk/container-env
+
+# No container starts with dialplans/' development passwords: both secrets must be given, and
+# must not be the development value.
+require() {
+  if [ -z "$2" ] || [ "$2" = hotline ]; then
+    echo "hotline-asterisk-entrypoint: set $1 (not empty, not the development value)" >&2
+    exit 64
+  fi
+}
+require ASTERISK_ARI_PASSWORD "${ASTERISK_ARI_PASSWORD:-}"
+require ASTERISK_AMI_SECRET "${ASTERISK_AMI_SECRET:-}"
 
 # Asterisk config values: a ";" starts a comment unless escaped.
 value() { printf '%s' "$1" | sed 's/;/\\;/g'; }
@@ -114,16 +125,12 @@ old_umask=$(umask)
 umask 027
 {
   echo "; written by hotline-asterisk-entrypoint at container start"
-  if [ -n "${ASTERISK_ARI_PASSWORD:-}" ]; then
-    printf '[hotline](+)\npassword = %s\n' "$(value "$ASTERISK_ARI_PASSWORD")"
-  fi
+  printf '[hotline](+)\npassword = %s\n' "$(value "$ASTERISK_ARI_PASSWORD")"
 } > "$dir/ari.conf"
 {
   echo "; written by hotline-asterisk-entrypoint at container start"
   echo "[hotline](+)"
-  if [ -n "${ASTERISK_AMI_SECRET:-}" ]; then
-    printf 'secret = %s\n' "$(value "$ASTERISK_AMI_SECRET")"
-  fi
+  printf 'secret = %s\n' "$(value "$ASTERISK_AMI_SECRET")"
   lines permit "${ASTERISK_AMI_PERMIT:-}"
 } > "$dir/manager.conf"
 {

@@ -7,6 +7,7 @@ what they override in dialplans/, and how the two containers share folders.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -30,7 +31,12 @@ HOTLINE_ENV = (
     "HOTLINE_RECORDINGS_DIR", "HOTLINE_PROMPTS_DIR", "HOTLINE_PROMPTS_ASTERISK_DIR",
 )
 # Created by another part of the project; its absence is reported, not failed, until it lands.
-NOT_OURS = {ROOT / "config" / "hotline.yaml"}
+NOT_OURS: set[Path] = set()
+# Secrets compose must be given (no default): it refuses to start without each one.
+REQUIRED_SECRETS = ("HOTLINE_DB_PASSWORD", "HOTLINE_ARI_PASSWORD", "HOTLINE_AMI_SECRET",
+                    "HOTLINE_LOG_HMAC_KEY")  # fmt: skip
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|_KEY\b")
+DUMMY_SECRETS = {name: f"not-a-real-{name.lower()}" for name in REQUIRED_SECRETS}
 
 
 # --- reading the files ----------------------------------------------------------------------
@@ -89,7 +95,8 @@ def arg_default(dockerfile: Path, name: str) -> str | None:
 
 
 def interpolate(value: str) -> str:
-    """Compose's ${VAR:-default} with no variable set."""
+    """Compose's ${VAR:-default} with no variable set; a required ${VAR:?message} as <VAR>."""
+    value = re.sub(r"\$\{(\w+):?\?[^}]*\}", lambda m: f"<{m.group(1)}>", value)
     return re.sub(r"\$\{\w+(?::?-([^}]*))?\}", lambda m: m.group(1) or "", value)
 
 
@@ -147,10 +154,77 @@ def _compose_plugin() -> bool:
 
 
 @pytest.mark.skipif(not _compose_plugin(), reason="docker compose plugin not installed")
-def test_docker_compose_accepts_the_file() -> None:
-    result = subprocess.run(["docker", "compose", "-f", str(COMPOSE), "config", "--quiet"],
-                            capture_output=True, text=True, check=False)
+def test_docker_compose_accepts_the_file_with_secrets_and_refuses_it_without() -> None:
+    command = ["docker", "compose", "-f", str(COMPOSE), "config", "--quiet"]
+    clean = {k: v for k, v in os.environ.items() if k not in REQUIRED_SECRETS}
+    result = subprocess.run(command, capture_output=True, text=True, check=False,
+                            env=clean | DUMMY_SECRETS)  # fmt: skip
     assert result.returncode == 0, result.stderr
+    refused = subprocess.run(command, capture_output=True, text=True, check=False, env=clean)
+    assert refused.returncode != 0 and "HOTLINE_" in refused.stderr
+
+
+def test_compose_requires_every_secret_and_defaults_none() -> None:
+    text = COMPOSE.read_text(encoding="utf-8")
+    references = re.findall(r"\$\{(\w+)(:?[-?])?([^}]*)\}", text)
+    secrets = {(name, form) for name, form, _ in references if SECRET_NAME.search(name)}
+    assert {name for name, _ in secrets} == set(REQUIRED_SECRETS)
+    assert {form for _, form in secrets} == {":?"}, "a secret with a default, or optional"
+    assert "hotline}" not in text
+
+
+def test_no_development_configuration_or_token_reaches_the_containers() -> None:
+    for name, svc in compose()["services"].items():
+        for kind, source, _ in volume_mounts(svc):
+            if kind == "bind":
+                assert ROOT / "config" not in (DOCKER / source).resolve().parents, (name, source)
+    mounted = {target: source for kind, source, target in volume_mounts(service("hotline"))}
+    config = (DOCKER / mounted["/etc/hotline/hotline.yaml"]).resolve()
+    assert config == DOCKER / "hotline.yaml"
+    text = config.read_text(encoding="utf-8")
+    development = yaml.safe_load((ROOT / "config/hotline.yaml").read_text(encoding="utf-8"))
+    for entry in development.get("api_tokens", []):
+        if "token" in entry:
+            assert entry["token"] not in text
+            assert entry["token"] not in COMPOSE.read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    assert all("token" not in t for t in data.get("api_tokens") or [])  # env or file only
+    assert not {"ari_password", "ami_secret"} & set(data.get("asterisk", {}))
+    assert "database_url" not in data
+
+
+def test_the_deployments_configuration_is_valid_with_compose_environment(tmp_path: Path) -> None:
+    """docker/hotline.yaml as the service reads it in the container (flow path included)."""
+    from ari_app.settings import load_settings
+
+    env = {k: interpolate(str(v)) for k, v in service("hotline")["environment"].items()}
+    etc = tmp_path / "etc"
+    (etc / "hotline").mkdir(parents=True)
+    (etc / "hotline" / "hotline.yaml").write_text(
+        (DOCKER / "hotline.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    flows = etc / "ivr" / "flows"
+    flows.parent.mkdir()
+    flows.symlink_to(ROOT / "ivr" / "flows")
+    env["HOTLINE_HTTP_HOST"] = "127.0.0.1"  # this test's own process: no public address
+    settings = load_settings(etc / "hotline" / "hotline.yaml", env=env)
+    assert settings.flow.resolve() == (ROOT / "ivr" / "flows" / "hotline.yaml").resolve()
+    assert settings.database_url.endswith("@postgres:5432/hotline")
+
+
+def test_the_asterisk_image_refuses_to_start_without_real_secrets(tmp_path: Path) -> None:
+    """The entrypoint checks both secrets before it touches anything."""
+    [entrypoint] = [i.heredoc for i in instructions(ASTERISK_DOCKERFILE)
+                    if i.keyword == "COPY" and "hotline-asterisk-entrypoint" in i.args]
+    assert entrypoint is not None
+    script = tmp_path / "entrypoint"
+    script.write_text(entrypoint, encoding="utf-8")
+    for given in ({}, {"ASTERISK_ARI_PASSWORD": "x" * 20},
+                  {"ASTERISK_ARI_PASSWORD": "x" * 20, "ASTERISK_AMI_SECRET": "hotline"},
+                  {"ASTERISK_ARI_PASSWORD": "", "ASTERISK_AMI_SECRET": "y" * 20}):
+        result = subprocess.run(["sh", str(script), "true"], capture_output=True, text=True,
+                                env={"PATH": os.environ["PATH"], **given}, check=False)
+        assert result.returncode == 64, (given, result.stderr)
+        assert "not empty, not the development value" in result.stderr
 
 
 def test_compose_has_the_three_services_built_from_files_in_the_repo() -> None:
@@ -225,12 +299,12 @@ def test_the_shared_folders_are_the_same_volumes_where_each_side_expects_them() 
 
 
 def test_asterisk_passwords_match_what_the_service_uses() -> None:
-    asterisk = service("asterisk")["environment"]
-    hotline = service("hotline")["environment"]
+    asterisk = {k: interpolate(str(v)) for k, v in service("asterisk")["environment"].items()}
+    hotline = {k: interpolate(str(v)) for k, v in service("hotline")["environment"].items()}
     assert asterisk["ASTERISK_ARI_PASSWORD"] == hotline["HOTLINE_ARI_PASSWORD"]
     assert asterisk["ASTERISK_AMI_SECRET"] == hotline["HOTLINE_AMI_SECRET"]
     subnet = compose()["networks"]["default"]["ipam"]["config"][0]["subnet"]
-    assert asterisk["ASTERISK_AMI_PERMIT"] == subnet
+    assert asterisk["ASTERISK_AMI_PERMIT"] == interpolate(subnet)
 
 
 def test_ports_are_published_on_loopback_by_default() -> None:
