@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import structlog
 from aiohttp import web
 
+from ari_app.access.wiring import AccessPolicy, access_parts
 from ari_app.ami.monitor import AmiMonitor
 from ari_app.ari.errors import AriError
 from ari_app.ari.events import Connected
@@ -170,6 +171,10 @@ class HotlineService:
             db=parts.db, hub=parts.hub, live=engine, queues=parts.queues,
             routing=routing_api_deps(self.settings, parts.db, parts.queues),
             tokens=TokenTable(self.settings.api_tokens),
+            recordings_dir=self.settings.recordings.store_dir,
+            access=access_parts(parts.db.units, AccessPolicy.from_settings(self.settings)),
+            allowed_origins=frozenset(self.settings.http.allowed_origins),
+            max_event_subscribers=self.settings.http.max_event_subscribers,
             health=HealthChecks(
                 ari_connected=lambda: stream.connected, ami_connected=lambda: monitor.connected,
                 database=parts.db.ping, live=engine,

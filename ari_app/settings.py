@@ -5,6 +5,7 @@ Every problem is reported as ``<file>: <field path>: <what is wrong>`` and stops
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -12,7 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from kernel.http.auth import ApiToken
+from kernel.http.auth import ApiToken, hash_token
 from routing.model import AgentConfig, QueueConfig
 
 
@@ -50,6 +51,37 @@ class AsteriskSettings(_Strict):
 class HttpSettings(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    # Browser pages (scheme://host[:port]) that may open the /v1/events WebSocket; a request
+    # with any other Origin is refused (403). Clients that send no Origin are not browsers.
+    allowed_origins: tuple[str, ...] = ()
+    max_event_subscribers: int = Field(default=50, ge=1, le=10_000)  # beyond: 503
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
+                raise ValueError(f"{origin!r}: an origin is scheme://host[:port], no path")
+        return tuple(o.lower() for o in value)
+
+    @property
+    def loopback(self) -> bool:
+        """Bound to this host only (then cookies need not be Secure, dev tokens are fine)."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+class AuthSettings(_Strict):
+    """Browser sessions and logins (`ari_app/access/`)."""
+
+    session_idle_s: float = Field(default=1800, ge=60)  # ended after this long unused
+    session_max_s: float = Field(default=12 * 3600, ge=300)  # and this long after login
+    lockout_after: int = Field(default=5, ge=1, le=100)  # failed logins in a row, then
+    lockout_s: float = Field(default=900, ge=1)  # refused (429) for this long
 
 
 class PromptSettings(_Strict):
@@ -110,6 +142,7 @@ class Settings(_Strict):
     agents: tuple[AgentSettings, ...] = ()
     log_level: str = Field(default="info", pattern=r"^(debug|info|warning|error)$")
     api_tokens: tuple[ApiToken, ...] = ()
+    auth: AuthSettings = AuthSettings()
     knowledge: KnowledgeConfig = KnowledgeConfig()
     speech: SpeechConfig = SpeechConfig()
 
@@ -120,9 +153,14 @@ class Settings(_Strict):
             raise ValueError("queues: duplicate queue id")
         if len({a.id for a in self.agents}) != len(self.agents):
             raise ValueError("agents: duplicate agent id")
-        secrets = [t.token.get_secret_value() for t in self.api_tokens]
+        secrets = [t.sha256() for t in self.api_tokens
+                   if t.token is not None or t.token_sha256 is not None]
         if len(set(secrets)) != len(secrets):
             raise ValueError("api_tokens: the same token is listed twice")
+        for i, token in enumerate(self.api_tokens):
+            for j, queue in enumerate(token.queues or ()):
+                if queue not in known:
+                    raise ValueError(f"api_tokens[{i}].queues[{j}]: unknown queue '{queue}'")
         for i, agent in enumerate(self.agents):
             for j, queue in enumerate(agent.queues):
                 if queue not in known:
@@ -169,23 +207,100 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
 }
 
 
+# A file with the `api_tokens:` list (YAML), replacing the configuration's: a container secret.
+TOKENS_FILE_VAR = "HOTLINE_API_TOKENS_FILE"
+
+# Tokens published in this repository (the development configuration, the docs and the tests):
+# anyone may know them, so the service refuses them unless it listens on loopback only.
+DEVELOPMENT_TOKENS = frozenset(hash_token(t) for t in (
+    "dev-supervisor-token-0001", "dev-qa-token-00000000001",  # config/hotline.yaml
+    "another-long-random-token-for-qa",  # docs/supervisor-api.md
+    "test-supervisor-token-0001", "test-agent-token-00000001",  # tests/e2e
+    "supervisor-token-0001", "qa-token-0000000000001", "a-token-of-sixteen-chars",
+    *(f"{role}-token-0000000001" for role in ("supervisor", "qa", "viewer", "agent", "admin",
+                                              "auditor")),  # tests/unit
+))  # fmt: skip
+DEVELOPMENT_SECRETS = ("", "hotline")  # the ARI and AMI defaults
+
+
 def load_settings(path: Path, env: dict[str, str] | None = None) -> Settings:
-    """Read, override from the environment, validate, and resolve paths against the file."""
+    """Read, override from the environment, validate, resolve paths against the file, read
+    tokens from their variables and files, and refuse development secrets off loopback."""
     env = dict(os.environ) if env is None else env
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: top level must be a mapping")
+    raw = _read_mapping(path)
     _apply_env(raw, env)
+    tokens_from = path
+    if TOKENS_FILE_VAR in env:
+        tokens_from = _resolve(path.parent, Path(env[TOKENS_FILE_VAR]))
+        raw["api_tokens"] = _read_yaml(tokens_from)
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError("\n".join(_describe(path, err) for err in _root_causes(exc))) from None
-    return _resolve_paths(settings, path.parent)
+    settings = _resolve_paths(settings, path.parent)
+    settings = _read_tokens(settings, tokens_from, env)
+    if problems := public_bind_problems(settings):
+        raise ConfigError("\n".join(f"{path}: {p}" for p in problems))
+    return settings
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+
+
+def _read_mapping(path: Path) -> dict[str, Any]:
+    raw = _read_yaml(path) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: top level must be a mapping")
+    return raw
+
+
+def _read_tokens(settings: Settings, where: Path, env: dict[str, str]) -> Settings:
+    """Each `token_env` / `token_file` entry read and kept as its hash only."""
+    tokens = []
+    for i, entry in enumerate(settings.api_tokens):
+        field = f"{where}: api_tokens[{i}]"
+        if entry.token_env is not None:
+            secret = env.get(entry.token_env, "").strip()
+            if not secret:
+                raise ConfigError(f"{field}.token_env: {entry.token_env} is not set")
+        elif entry.token_file is not None:
+            file = _resolve(where.parent, entry.token_file)
+            try:
+                secret = file.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{field}.token_file: cannot read {file}: {exc}") from None
+        else:
+            tokens.append(entry)
+            continue
+        if len(secret) < 16:
+            raise ConfigError(f"{field}: the token must have at least 16 characters")
+        tokens.append(entry.model_copy(update={"token_env": None, "token_file": None,
+                                               "token_sha256": hash_token(secret)}))
+    if len({t.sha256() for t in tokens}) != len(tokens):
+        raise ConfigError(f"{where}: api_tokens: the same token is listed twice")
+    return settings.model_copy(update={"api_tokens": tuple(tokens)})
+
+
+def public_bind_problems(settings: Settings) -> list[str]:
+    """Why the settings must not serve beyond loopback: tokens anyone can read in this
+    repository, ARI/AMI secrets left at their defaults. Empty when bound to loopback."""
+    if settings.http.loopback:
+        return []
+    why = f"not allowed while http.host is {settings.http.host!r} (not loopback)"
+    problems = [f"api_tokens[{i}]: a development token published in this repository; {why}"
+                for i, t in enumerate(settings.api_tokens) if t.sha256() in DEVELOPMENT_TOKENS]
+    ast = settings.asterisk
+    for name, value in (("asterisk.ari_password", ast.ari_password),
+                        ("asterisk.ami_secret", ast.ami_secret)):
+        if value in DEVELOPMENT_SECRETS:
+            problems.append(f"{name}: unset or the default {value!r}; {why}")
+    return problems
 
 
 def _apply_env(raw: dict[str, Any], env: dict[str, str]) -> None:

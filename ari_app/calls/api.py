@@ -2,8 +2,10 @@
 events live over a WebSocket, and per-call actions (transfer the caller on, explain routing).
 
 Live calls are reached only through the `LiveCalls` port, finished ones through the stores.
-Who may call each route is decided by the service's one access table (`ari_app/web/auth.py`);
-handlers raise `ApiError` and the one error middleware writes the reply.
+Which roles may call each route is the service's one access table (`ari_app/web/auth.py`);
+which calls a caller may see is decided here (`ari_app/access/call_scope.py`): an agent their
+own, a supervisor or QA their queues', an admin all. Someone else's call is answered as not
+found. Handlers raise `ApiError` and the one error middleware writes the reply.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import asdict, dataclass
 from aiohttp import WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field
 
+from ari_app.access.call_scope import CallParties, EventScope, may_see_call, parties
 from ari_app.calls.conversation import TransferRequest
 from ari_app.calls.handoff import build_handoff
 from ari_app.calls.hub import EventHub
@@ -23,8 +26,10 @@ from ari_app.db.database import Database
 from ivr.journey import JourneyEvent, JourneyType
 from kernel.aio import first_of
 from kernel.http import request as read
+from kernel.http.auth import Principal, Role, principal
 from kernel.http.errors import ApiError, Problem, not_found
 from kernel.http.reply import json_reply, to_json
+from recordings.api import recording_json
 from routing.actor import QueueService
 
 
@@ -35,11 +40,25 @@ class CallApiDeps:
     live: LiveCalls
     queues: QueueService  # known queues, live routing decisions
     is_vip: Callable[[str], bool] = lambda _number: False
+    # Browser pages that may open /v1/events (scheme://host[:port], lower case); a request
+    # with another Origin is refused. Requests without one come from no browser page.
+    allowed_origins: frozenset[str] = frozenset()
+    max_subscribers: int = 50  # open /v1/events sockets; beyond: 503
+
+
+class Subscribers:
+    """How many /v1/events sockets are open, against the cap."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.open = 0
 
 
 CALLS = web.AppKey("calls_api", CallApiDeps)
+SUBSCRIBERS = web.AppKey("calls_api_subscribers", Subscribers)
 ROUTES = web.RouteTableDef()
 MAX_LIMIT = 500
+SCOPED_SCAN = 5000  # a scoped caller's recent calls are found among this many newest calls
 
 
 class TransferBody(BaseModel):
@@ -52,14 +71,21 @@ class TransferBody(BaseModel):
 
 def add_call_routes(app: web.Application, deps: CallApiDeps) -> None:
     app[CALLS] = deps
+    app[SUBSCRIBERS] = Subscribers(deps.max_subscribers)
     app.add_routes(ROUTES)
 
 
 @ROUTES.get("/v1/calls")
 async def list_calls(request: web.Request) -> web.Response:
+    """The newest calls the caller may see, newest first."""
     limit = read.query_int(request, "limit", 50, MAX_LIMIT)
-    calls = await request.app[CALLS].db.calls.recent(limit=limit)
-    return json_reply([asdict(c) for c in calls])
+    who = principal(request)
+    calls = request.app[CALLS].db.calls
+    if who.unscoped:
+        return json_reply([asdict(c) for c in await calls.recent(limit=limit)])
+    # TODO(store): a query by agent and queues; until then, among the newest SCOPED_SCAN.
+    theirs = [c for c in await calls.recent(limit=SCOPED_SCAN) if may_see_call(who, c)]
+    return json_reply([asdict(c) for c in theirs[:limit]])
 
 
 @ROUTES.get("/v1/calls/{call_id}")
@@ -67,15 +93,15 @@ async def get_call(request: web.Request) -> web.Response:
     db = request.app[CALLS].db
     call_id = request.match_info["call_id"]
     record = await db.calls.get(call_id)
-    if record is None:
+    events = [] if record is None else await db.calls.events(call_id)
+    if record is None or not may_see_call(principal(request), record, events):
         raise not_found(f"call {call_id}", "path.call_id")
-    events = await db.calls.events(call_id)
     recordings = await db.recordings.for_call(call_id)
     survey = await db.surveys.for_call(call_id)
     return json_reply({
         "call": asdict(record),
         "journey": [e.as_line() for e in events],
-        "recordings": [asdict(r) for r in recordings],
+        "recordings": [recording_json(r) for r in recordings],
         "survey": asdict(survey) if survey else None,
     })  # fmt: skip
 
@@ -93,18 +119,40 @@ async def get_handoff(request: web.Request) -> web.Response:
         if stored is None:
             raise not_found(f"call {call_id}", "path.call_id")
         record, events = stored, await deps.db.calls.events(call_id)
+    if not may_see_call(principal(request), record, events, live=live is not None):
+        raise not_found(f"call {call_id}", "path.call_id")
     handoff = build_handoff(record, events, vip=deps.is_vip(record.caller_number))
     return json_reply(handoff.as_dict())
 
 
 @ROUTES.get("/v1/events")
 async def stream_events(request: web.Request) -> web.WebSocketResponse:
-    """Journey events as JSON, live; ``?correlation_id=`` or ``?call_id=`` narrows to one call."""
+    """Journey events as JSON, live, of the calls the caller may see; ``?correlation_id=`` or
+    ``?call_id=`` narrows to one call. Browser pages only from the allowed origins; at most
+    `max_subscribers` sockets at once."""
+    deps = request.app[CALLS]
+    origin = request.headers.get("Origin")
+    if origin is not None and origin.lower() not in deps.allowed_origins:
+        raise ApiError(403, "origin_not_allowed",
+                       f"pages from {origin!r} may not open the event stream")  # fmt: skip
+    subscribers = request.app[SUBSCRIBERS]
+    if subscribers.open >= subscribers.cap:
+        raise ApiError(503, "too_many_subscribers",
+                       f"{subscribers.cap} event streams are open; retry later")  # fmt: skip
+    subscribers.open += 1
+    try:
+        return await _stream(request, deps, EventScope(principal(request), deps.live))
+    finally:
+        subscribers.open -= 1
+
+
+async def _stream(request: web.Request, deps: CallApiDeps,
+                  scope: EventScope) -> web.WebSocketResponse:  # fmt: skip
     correlation = request.query.get("correlation_id")
     call_ids = {request.query["call_id"]} if "call_id" in request.query else set()
     ws = web.WebSocketResponse(heartbeat=20)
     await ws.prepare(request)
-    with request.app[CALLS].hub.subscribe() as queue:
+    with deps.hub.subscribe() as queue:
         reader = asyncio.ensure_future(ws.receive())
         try:
             while not ws.closed:
@@ -115,7 +163,7 @@ async def stream_events(request: web.Request) -> web.WebSocketResponse:
                     reader = asyncio.ensure_future(ws.receive())
                     continue
                 event = first.result()
-                if _wanted(event, correlation, call_ids):
+                if scope.allows(event) and _wanted(event, correlation, call_ids):
                     await ws.send_json(event.as_line(), dumps=to_json)
         finally:
             reader.cancel()
@@ -141,8 +189,10 @@ async def transfer(request: web.Request) -> web.Response:
     if body.queue_id is not None and deps.queues.config.queue(body.queue_id) is None:
         raise ApiError(422, "unknown_queue", f"no queue {body.queue_id}",
                        [Problem("body.queue_id", f"no queue {body.queue_id}")])  # fmt: skip
+    who = principal(request)
+    _may_transfer(who, deps, call_id)
     outcome = deps.live.request_transfer(
-        call_id, TransferRequest(body.queue_id, body.min_tier, body.notes))
+        call_id, TransferRequest(body.queue_id, body.min_tier, body.notes, by=who.actor))
     if outcome is TransferOutcome.NO_SUCH_CALL:
         raise not_found(f"live call {call_id}", "path.call_id")
     if outcome is TransferOutcome.NOT_TALKING:
@@ -150,18 +200,38 @@ async def transfer(request: web.Request) -> web.Response:
     return json_reply({"call_id": call_id, "status": "transferring"}, status=202)
 
 
+def _may_transfer(who: Principal, deps: CallApiDeps, call_id: str) -> None:
+    """An agent only the call they are talking to (403); others the calls they see (404)."""
+    journey = deps.live.journey(call_id)
+    if journey is None:
+        return  # the engine says there is no such live call
+    if who.role is Role.AGENT:
+        if who.agent_id is None or journey.record.agent_id != who.agent_id:
+            raise ApiError(403, "not_your_call",
+                           "an agent may transfer only the call they are talking to")
+    elif not may_see_call(who, journey.record, journey.events, live=True):
+        raise not_found(f"live call {call_id}", "path.call_id")
+
+
 @ROUTES.get("/v1/calls/{call_id}/decisions")
 async def decisions(request: web.Request) -> web.Response:
     """Why each agent was (or was not) offered this call: live decisions while it waits."""
     deps = request.app[CALLS]
     call_id = request.match_info["call_id"]
+    explained = deps.queues.explain(call_id)
+    journey = deps.live.journey(call_id)
+    who = principal(request)
+    if not who.unscoped:
+        seen = (parties(journey.record, journey.events) if journey is not None
+                else CallParties(queues={d.queue_id for d in explained}))
+        if not seen.seen_by(who, live=True):
+            raise not_found(f"call {call_id}", "path.call_id")
     live = [{"text": str(d), "at": d.at, "queue": d.queue_id,
              "config_version": d.config_version,
              "chosen": [asdict(c) for c in d.chosen],
              "others": [{"agent": v.agent_id, "why": str(v.why), "until": v.until,
                          "detail": v.detail} for v in d.others]}
-            for d in deps.queues.explain(call_id)]  # fmt: skip
-    journey = deps.live.journey(call_id)
+            for d in explained]  # fmt: skip
     offers = [] if journey is None else [
         dict(e.details) for e in journey.events if e.type is JourneyType.AGENT_OFFER]
     return json_reply({"call_id": call_id, "decisions": live, "offers": offers})

@@ -2,10 +2,13 @@
 authentication middleware (`errors.py`, `auth.py`). The rooms serve their own routes:
 
 - `/health` and `/ready` (here, `health.py`);
+- logging in and out, the recording-read audit (`ari_app/access/routes.py`): `/v1/login`,
+  `/v1/logout`, `/v1/session`, `/v1/audit/recordings`;
 - the calls (`ari_app/calls/api.py`): `/v1/calls…`, `/v1/events`;
 - the recordings (`recordings/api.py`): `/v1/recordings/…`;
 - routing (`routing/api/`): the live view `/v1/queues`, the supervisor API under `/v1/routing`
-  (a sub-application: aiohttp runs this app's middlewares for it too) and `/v1/openapi.json`.
+  (a sub-application: aiohttp runs this app's middlewares for it too) and `/v1/openapi.json`,
+  which serves the one document of every room's routes (`openapi.py`).
 """
 
 from __future__ import annotations
@@ -13,19 +16,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import structlog
 from aiohttp import web
 
+from ari_app.access.routes import AccessApiDeps, add_access_routes
+from ari_app.access.wiring import access_parts
 from ari_app.calls.api import CallApiDeps, add_call_routes
 from ari_app.calls.hub import EventHub
 from ari_app.calls.registry import LiveCalls
 from ari_app.db.database import Database
-from ari_app.web.auth import ACCESS, Access, RouteKey, authenticate, served_routes
+from ari_app.web.auth import ACCESS, Access, CookieSessions, RouteKey, authenticate, served_routes
 from ari_app.web.errors import errors
 from ari_app.web.health import HealthChecks, add_health_routes
+from ari_app.web.openapi import publish_openapi
 from kernel.http.auth import TokenTable
-from recordings.api import add_recording_routes
+from recordings.api import RecordingApiDeps, add_recording_routes
 from routing.actor import QueueService
 from routing.api import RoutingApiDeps, add_live_routes, add_routing_api
 
@@ -45,6 +52,10 @@ class WebDeps:
     ready: asyncio.Event | None = None  # set while ARI is connected; only without `health`
     is_vip: Callable[[str], bool] = lambda _number: False
     health: HealthChecks | None = None  # what /health and /ready ask
+    access: AccessApiDeps | None = None  # logins and sessions; default: default policies
+    allowed_origins: frozenset[str] = frozenset()  # pages that may open /v1/events
+    max_event_subscribers: int = 50
+    recordings_dir: Path | None = None  # the recording store; None: no audio is served
 
     def health_checks(self) -> HealthChecks:
         """`health`, else (only `ready` given) ARI from `ready`, the database pinged, AMI
@@ -61,21 +72,29 @@ class WebDeps:
 def build_web_app(deps: WebDeps) -> web.Application:
     """The service's whole HTTP surface."""
     calls = CallApiDeps(db=deps.db, hub=deps.hub, live=deps.live, queues=deps.queues,
-                        is_vip=deps.is_vip)  # fmt: skip
+                        is_vip=deps.is_vip, allowed_origins=deps.allowed_origins,
+                        max_subscribers=deps.max_event_subscribers)  # fmt: skip
     health = deps.health_checks()
-    return assemble(deps.tokens, [
+    access = deps.access or access_parts(deps.db.units)
+    recordings = RecordingApiDeps(deps.db.recordings, deps.recordings_dir, access.reads)
+    app = assemble(deps.tokens, [
         lambda app: add_health_routes(app, health),
+        lambda app: add_access_routes(app, access),
         lambda app: add_call_routes(app, calls),
-        lambda app: add_recording_routes(app, deps.db.recordings),
+        lambda app: add_recording_routes(app, recordings),
         lambda app: add_live_routes(app, deps.queues),
         lambda app: add_routing_api(app, deps.routing),
-    ])  # fmt: skip
+    ], sessions=access.sessions)  # fmt: skip
+    publish_openapi(app)  # every room's routes, with the roles of the access table
+    return app
 
 
 def assemble(tokens: TokenTable, rooms: Iterable[Room],
-             access: Mapping[RouteKey, Access] = ACCESS) -> web.Application:  # fmt: skip
-    """An app serving `rooms`, errors first (so it writes the auth middleware's 401/403 too)."""
-    app = web.Application(middlewares=[errors, authenticate(tokens, access)])
+             access: Mapping[RouteKey, Access] = ACCESS,
+             sessions: CookieSessions | None = None) -> web.Application:  # fmt: skip
+    """An app serving `rooms`, errors first (so it writes the auth middleware's 401/403 too);
+    people's browser sessions are accepted when `sessions` is given."""
+    app = web.Application(middlewares=[errors, authenticate(tokens, access, sessions)])
     for add in rooms:
         add(app)
     if unlisted := sorted(served_routes(app) - set(access)):

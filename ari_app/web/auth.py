@@ -2,60 +2,98 @@
 
 Every route the app serves, the rooms' sub-applications' included, is looked up in `ACCESS` by
 (method, path pattern) — e.g. `("POST", "/v1/calls/{call_id}/transfer")`. An entry is either
-`OPEN` (no token needed) or the roles allowed; a route without an entry is refused with 403, so
-nothing is open by accident. A needed token is read from `Authorization: Bearer <token>` through
-the `TokenTable`; the caller's principal is stored under `kernel.http.auth.PRINCIPAL`, where
-rooms read it with `principal(request)`. On open routes a valid token is resolved too, an
-invalid one ignored.
+`OPEN` (no credentials needed: health, readiness, the OpenAPI document, logging in) or the roles
+allowed; a route without an entry is refused with 403, so nothing is open by accident.
+
+Who calls is read from `Authorization: Bearer <token>` (machines, `TokenTable`) or, without that
+header, from the browser session cookie (people, `CookieSessions`); a request with the cookie
+that changes something (not GET/HEAD/OPTIONS) must also send the session's `X-CSRF-Token`. The
+principal is stored under `kernel.http.auth.PRINCIPAL`, where rooms read it with
+`principal(request)`; a cookie's session under `ari_app.access.sessions.SESSION`. Roles say which
+routes; what each may see there (an agent's own calls, a supervisor's queues) the rooms decide
+from the principal. On open routes a valid token is resolved too, an invalid one ignored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from kernel.http.auth import PRINCIPAL, Role, TokenTable
+from ari_app.access.sessions import CSRF_HEADER, SESSION, WebSession, csrf_matches
+from kernel.http.auth import PRINCIPAL, Principal, Role, TokenTable
 from kernel.http.errors import ApiError
 from routing.api.app import OPENAPI_PATH
 from routing.api.app import PREFIX as ROUTING_PREFIX
 from routing.api.app import operations as routing_operations
 
 RouteKey = tuple[str, str]  # (method, path pattern as aiohttp's resource.canonical has it)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True, slots=True)
 class Access:
-    roles: frozenset[Role] | None  # None: open to anyone, without a token
+    roles: frozenset[Role] | None  # None: open to anyone, without credentials
     what: str = "this route"  # how a refusal names what was refused
 
 
+def roles(*allowed: Role, what: str) -> Access:
+    return Access(frozenset(allowed), what)
+
+
+AGENT, SUPERVISOR, QA, ADMIN, AUDITOR = (Role.AGENT, Role.SUPERVISOR, Role.QA, Role.ADMIN,
+                                        Role.AUDITOR)
 OPEN = Access(None)
-SUPERVISOR_API = Access(frozenset({Role.SUPERVISOR}), "the routing API")
-CALL_ACTIONS = Access(frozenset({Role.AGENT, Role.SUPERVISOR}), "call actions")
-CALL_READERS = Access(frozenset({Role.AGENT, Role.SUPERVISOR, Role.VIEWER}), "call decisions")
+ANYONE = roles(*Role, what="this route")
+# Calls and recordings are scoped in their rooms: an agent's own, a supervisor's or QA's queues.
+CALLS = roles(AGENT, SUPERVISOR, QA, ADMIN, what="calls")
+HANDOFFS = roles(AGENT, SUPERVISOR, ADMIN, what="handoffs")
+LIVE_EVENTS = roles(AGENT, SUPERVISOR, ADMIN, what="the live event stream")
+CALL_ACTIONS = roles(AGENT, SUPERVISOR, what="call actions")
+CALL_DECISIONS = roles(AGENT, SUPERVISOR, ADMIN, what="call decisions")
+RECORDINGS = roles(AGENT, SUPERVISOR, QA, ADMIN, what="recordings")  # every read audited
+LIVE_QUEUES = roles(SUPERVISOR, ADMIN, what="the live queue view")
+SUPERVISOR_API = roles(SUPERVISOR, ADMIN, what="the routing API")
+ROUTING_AUDIT = roles(SUPERVISOR, ADMIN, AUDITOR, what="the routing audit")
+AUDIT = roles(AUDITOR, ADMIN, what="the audit")
 
 ACCESS: Mapping[RouteKey, Access] = {
     ("GET", "/health"): OPEN,
     ("GET", "/ready"): OPEN,
     ("GET", OPENAPI_PATH): OPEN,
+    # people log in and out (ari_app/access/routes.py)
+    ("POST", "/v1/login"): OPEN,
+    ("POST", "/v1/logout"): ANYONE,
+    ("GET", "/v1/session"): ANYONE,
+    ("GET", "/v1/audit/recordings"): AUDIT,
     # the calls room
-    ("GET", "/v1/calls"): OPEN,
-    ("GET", "/v1/calls/{call_id}"): OPEN,
-    ("GET", "/v1/calls/{call_id}/handoff"): OPEN,
-    ("GET", "/v1/events"): OPEN,
+    ("GET", "/v1/calls"): CALLS,
+    ("GET", "/v1/calls/{call_id}"): CALLS,
+    ("GET", "/v1/calls/{call_id}/handoff"): HANDOFFS,
+    ("GET", "/v1/events"): LIVE_EVENTS,
     ("POST", "/v1/calls/{call_id}/transfer"): CALL_ACTIONS,
-    ("GET", "/v1/calls/{call_id}/decisions"): CALL_READERS,
+    ("GET", "/v1/calls/{call_id}/decisions"): CALL_DECISIONS,
     # the recordings room
-    ("GET", "/v1/recordings/{recording_id}"): OPEN,
-    ("GET", "/v1/recordings/{recording_id}/audio"): OPEN,
-    # the routing room: its live view, and the supervisor API (supervisors only, every one of
-    # its operations: the same list its router and OpenAPI document are built from)
-    ("GET", "/v1/queues"): OPEN,
+    ("GET", "/v1/recordings/{recording_id}"): RECORDINGS,
+    ("GET", "/v1/recordings/{recording_id}/audio"): RECORDINGS,
+    # the routing room: its live view, and the supervisor API (every one of its operations:
+    # the same list its router and OpenAPI document are built from); auditors read its audit
+    ("GET", "/v1/queues"): LIVE_QUEUES,
     **{(op.method, ROUTING_PREFIX + op.path): SUPERVISOR_API for op in routing_operations()},
+    ("GET", ROUTING_PREFIX + "/audit"): ROUTING_AUDIT,
 }  # fmt: skip
+
+
+class CookieSessions(Protocol):
+    """Browser sessions as the middleware needs them (`ari_app.access.sessions.Sessions`)."""
+
+    @property
+    def cookie_name(self) -> str: ...
+
+    async def resolve(self, cookie: str) -> WebSession | None: ...
 
 
 def route_key(route: web.AbstractRoute) -> RouteKey | None:
@@ -79,8 +117,13 @@ def served_routes(app: web.Application) -> set[RouteKey]:
     return found
 
 
-def authenticate(tokens: TokenTable, access: Mapping[RouteKey, Access] = ACCESS) -> Middleware:
-    """The middleware enforcing `access` with `tokens`; raises ApiError 401/403."""
+UNAUTHENTICATED = "log in (POST /v1/login), or send Authorization: Bearer <token>"
+
+
+def authenticate(tokens: TokenTable, access: Mapping[RouteKey, Access] = ACCESS,
+                 sessions: CookieSessions | None = None) -> Middleware:  # fmt: skip
+    """The middleware enforcing `access` with `tokens` and `sessions`; raises ApiError
+    401 (no or unknown credentials, session over) or 403 (role, CSRF, no rule)."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -92,10 +135,10 @@ def authenticate(tokens: TokenTable, access: Mapping[RouteKey, Access] = ACCESS)
         if rule is None:
             raise ApiError(403, "forbidden", f"{key[0]} {key[1]} is in no access rule; "
                            "nobody may call it")  # fmt: skip
-        who = tokens.principal(request.headers.get("Authorization"))
+        who = await _identify(request, tokens, sessions, needed=rule.roles is not None)
         if rule.roles is not None:
             if who is None:
-                raise ApiError(401, "unauthorized", "send Authorization: Bearer <token>")
+                raise ApiError(401, "unauthorized", UNAUTHENTICATED)
             if who.role not in rule.roles:
                 raise ApiError(403, "forbidden", f"role {who.role.value!r} may not use "
                                f"{rule.what}; it needs {_roles(rule.roles)}")  # fmt: skip
@@ -106,6 +149,26 @@ def authenticate(tokens: TokenTable, access: Mapping[RouteKey, Access] = ACCESS)
     return middleware
 
 
-def _roles(roles: frozenset[Role]) -> str:
-    names = sorted(repr(r.value) for r in roles)
+async def _identify(request: web.Request, tokens: TokenTable, sessions: CookieSessions | None,
+                    *, needed: bool) -> Principal | None:  # fmt: skip
+    """The bearer token's principal, else (where a role is needed) the session cookie's."""
+    header = request.headers.get("Authorization")
+    if header is not None or not needed or sessions is None:
+        return tokens.principal(header)
+    cookie = request.cookies.get(sessions.cookie_name)
+    if not cookie:
+        return None
+    session = await sessions.resolve(cookie)
+    if session is None:
+        raise ApiError(401, "session_ended", "the session has ended or expired; log in again")
+    if request.method not in SAFE_METHODS and not csrf_matches(
+            session, request.headers.get(CSRF_HEADER)):
+        raise ApiError(403, "csrf", f"send the session's {CSRF_HEADER} header with requests "
+                       "that change something")  # fmt: skip
+    request[SESSION] = session
+    return session.principal
+
+
+def _roles(allowed: frozenset[Role]) -> str:
+    names = sorted(repr(r.value) for r in allowed)
     return f"role {names[0]}" if len(names) == 1 else "one of the roles " + ", ".join(names)

@@ -26,7 +26,8 @@ from recordings.model import RecordingMeta, SurveyAnswer
 from tests.db_fixtures import postgres_skip_reason, temporary_database
 
 TABLES = {"calls", "call_events", "recordings", "survey_answers",
-          "routing_config_versions", "routing_audit"}
+          "routing_config_versions", "routing_audit",
+          "users", "web_sessions", "login_failures", "recording_access"}
 # Not UTC on purpose: the stores must keep the instant and hand back UTC.
 T0 = datetime(2026, 11, 22, 9, 0, 0, 250_000, tzinfo=timezone(timedelta(hours=1)))
 

@@ -30,7 +30,8 @@ from kernel.db.errors import DatabaseError, DatabaseUnavailable
 from tests.unit.adapter_fakes import eventually
 
 TABLES = {"calls", "call_events", "recordings", "survey_answers", "routing_config_versions",
-          "routing_audit", "alembic_version"}  # fmt: skip
+          "routing_audit", "users", "web_sessions", "login_failures", "recording_access",
+          "alembic_version"}  # fmt: skip
 
 
 async def tables_of(db: Database) -> set[str]:

@@ -50,7 +50,7 @@ ENV_VALUES: dict[str, tuple[str, object]] = {
     "HOTLINE_AMI_PORT": ("15038", 15038),
     "HOTLINE_AMI_USER": ("ami-user", "ami-user"),
     "HOTLINE_AMI_SECRET": ("ami-secret", "ami-secret"),
-    "HOTLINE_HTTP_HOST": ("0.0.0.0", "0.0.0.0"),
+    "HOTLINE_HTTP_HOST": ("127.0.0.2", "127.0.0.2"),  # off loopback: test_access_tokens
     "HOTLINE_HTTP_PORT": ("9090", 9090),
     "HOTLINE_RECORDINGS_SPOOL": ("/var/spool/rec", Path("/var/spool/rec")),
     "HOTLINE_RECORDINGS_DIR": ("/srv/rec", Path("/srv/rec")),

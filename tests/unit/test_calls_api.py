@@ -29,8 +29,10 @@ from routing.clock import SimulatedClock
 from routing.config import Agent, AgentSkill, Queue, RoutingConfig, Skill, SkillRequirement
 
 TOKEN = {role: f"{role.value}-token-0000000001" for role in Role}
+# One token per role, named after it; the agent's is agent "agent" (its actor), others unscoped.
 TOKENS = TokenTable(ApiToken.model_validate({"token": token, "actor": role.value, "role": role})
                     for role, token in TOKEN.items())  # fmt: skip
+AGENT_ID = "agent"
 CONFIG = RoutingConfig(
     skills=(Skill("claims", "Claims"),),
     agents=(Agent("alice", "Alice", "PJSIP/1001", 1, (AgentSkill("claims", 3),)),),
@@ -43,9 +45,11 @@ def auth(role: Role | None) -> dict[str, str]:
     return {} if role is None else {"Authorization": f"Bearer {TOKEN[role]}"}
 
 
-def record(call_id: str, caller: str = "+15550100", correlation: str | None = None) -> CallRecord:
+def record(call_id: str, caller: str = "+15550100", correlation: str | None = None,
+           agent_id: str | None = None) -> CallRecord:  # fmt: skip
     return CallRecord(call_id=call_id, channel_id=f"chan-{call_id}", caller_number=caller,
-                      correlation_id=correlation, started_at=T0, queue_id="claims")  # fmt: skip
+                      correlation_id=correlation, started_at=T0, queue_id="claims",
+                      agent_id=agent_id)  # fmt: skip
 
 
 def event(call_id: str, kind: JourneyType, t: float = 0.0, **details: object) -> JourneyEvent:
@@ -98,7 +102,7 @@ class Calls:
     queues: QueueService
     clock: SimulatedClock
 
-    async def get(self, path: str, role: Role | None = None) -> tuple[int, Any]:
+    async def get(self, path: str, role: Role | None = Role.ADMIN) -> tuple[int, Any]:
         async with self.client.get(path, headers=auth(role)) as resp:
             return resp.status, await resp.json()
 
@@ -163,6 +167,8 @@ async def test_one_call_with_its_journey_recordings_and_survey(calls: Calls) -> 
     assert [(e["type"], e["t"]) for e in body["journey"]] == [("call_start", 0), ("menu", 1.5)]
     assert body["journey"][1]["choice"] == "1"
     assert [r["recording_id"] for r in body["recordings"]] == ["r1"]
+    assert "path" not in body["recordings"][0]  # no server path leaves the service
+    assert body["recordings"][0]["audio"] == "/v1/recordings/r1/audio"
     assert body["survey"]["score"] == 5
     status, body = await calls.get("/v1/calls/nope")
     assert (status, body["error"], problems(body)) == (404, "not_found",
@@ -212,7 +218,7 @@ async def received(ws: Any, count: int) -> list[dict[str, Any]]:
 async def test_events_stream_every_call_or_the_one_asked_for(
     calls: Calls, query: str, wanted: list[str]
 ) -> None:
-    async with calls.client.ws_connect(f"/v1/events{query}") as ws:
+    async with calls.client.ws_connect(f"/v1/events{query}", headers=auth(Role.ADMIN)) as ws:
         async with asyncio.timeout(2):
             await calls.hub.subscribed.wait()
         for call_id in ("a", "b", "c"):
@@ -230,7 +236,8 @@ async def test_events_stream_every_call_or_the_one_asked_for(
 
 
 async def test_events_by_correlation_follow_the_call_that_started_with_it(calls: Calls) -> None:
-    async with calls.client.ws_connect("/v1/events?correlation_id=x-1") as ws:
+    async with calls.client.ws_connect("/v1/events?correlation_id=x-1",
+                                       headers=auth(Role.SUPERVISOR)) as ws:
         async with asyncio.timeout(2):
             await calls.hub.subscribed.wait()
         calls.hub.publish(event("c9", JourneyType.MENU))  # before its start: not yet known
@@ -245,19 +252,21 @@ async def test_events_by_correlation_follow_the_call_that_started_with_it(calls:
 
 
 async def test_a_transfer_is_accepted_for_a_call_talking_to_an_agent(calls: Calls) -> None:
-    calls.live.journeys["c1"] = LiveJourney(record("c1"), ())
+    calls.live.journeys["c1"] = LiveJourney(record("c1", agent_id=AGENT_ID), ())
     calls.live.talking.add("c1")
     status, body = await calls.transfer("c1", {"queue_id": "claims", "min_tier": 2,
                                                "notes": "needs a specialist"})  # fmt: skip
     assert (status, body) == (202, {"call_id": "c1", "status": "transferring"})
     status, _ = await calls.transfer("c1", {}, role=Role.SUPERVISOR)
     assert status == 202
+    # The journey's transfer names who asked: the agent's and the supervisor's actors.
     assert calls.live.transfers == [
-        ("c1", TransferRequest("claims", 2, "needs a specialist")), ("c1", TransferRequest())]
+        ("c1", TransferRequest("claims", 2, "needs a specialist", by="agent")),
+        ("c1", TransferRequest(by="supervisor"))]
 
 
 async def test_a_transfer_refused_says_why(calls: Calls) -> None:
-    calls.live.journeys["waiting"] = LiveJourney(record("waiting"), ())
+    calls.live.journeys["waiting"] = LiveJourney(record("waiting", agent_id=AGENT_ID), ())
     status, body = await calls.transfer("waiting", {"min_tier": 2})
     assert (status, body["error"]) == (409, "not_talking")
     status, body = await calls.transfer("ended", {"min_tier": 2})
@@ -281,7 +290,7 @@ async def test_a_transfer_refused_says_why(calls: Calls) -> None:
 async def test_a_bad_transfer_body_is_400_naming_each_field(
     calls: Calls, body: Any, raw: bytes | None, fields: set[str]
 ) -> None:
-    calls.live.journeys["c1"] = LiveJourney(record("c1"), ())
+    calls.live.journeys["c1"] = LiveJourney(record("c1", agent_id=AGENT_ID), ())
     calls.live.talking.add("c1")
     status, reply = await calls.transfer("c1", body, raw=raw)
     assert (status, reply["error"]) == (400, "invalid"), reply
@@ -290,7 +299,7 @@ async def test_a_bad_transfer_body_is_400_naming_each_field(
 
 
 async def test_only_agents_and_supervisors_may_transfer(calls: Calls) -> None:
-    for role, expected in ((None, 401), (Role.VIEWER, 403), (Role.QA, 403)):
+    for role, expected in ((None, 401), (Role.QA, 403), (Role.ADMIN, 403), (Role.AUDITOR, 403)):
         status, body = await calls.transfer("c1", {}, role=role)
         assert (status, body["error"]) == (expected, "unauthorized" if expected == 401
                                            else "forbidden")  # fmt: skip
@@ -305,7 +314,7 @@ async def test_decisions_explain_a_waiting_call_and_list_its_offers(calls: Calls
     calls.live.journeys["c1"] = LiveJourney(record("c1"), (
         event("c1", JourneyType.QUEUE_JOIN, 3, queue="claims"),
         event("c1", JourneyType.AGENT_OFFER, 4, agent="alice", reason="longest idle")))
-    for role in (Role.AGENT, Role.SUPERVISOR, Role.VIEWER):
+    for role in (Role.SUPERVISOR, Role.ADMIN):
         status, body = await calls.get("/v1/calls/c1/decisions", role)
         assert (status, body["call_id"]) == (200, "c1")
         assert body["offers"] == [{"agent": "alice", "reason": "longest idle"}]
@@ -313,7 +322,9 @@ async def test_decisions_explain_a_waiting_call_and_list_its_offers(calls: Calls
         assert (decision["queue"], decision["chosen"]) == ("claims", [])
         assert decision["others"] == [{"agent": "alice", "why": "not logged in", "until": None,
                                        "detail": ""}]  # fmt: skip
-    status, body = await calls.get("/v1/calls/unknown/decisions", Role.VIEWER)
+    status, body = await calls.get("/v1/calls/unknown/decisions", Role.SUPERVISOR)
     assert (status, body["decisions"], body["offers"]) == (200, [], [])
+    # An agent: the calls offered to them only (alice's offer is not the agent's).
+    assert (await calls.get("/v1/calls/c1/decisions", Role.AGENT))[0] == 404
     assert (await calls.get("/v1/calls/c1/decisions", Role.QA))[0] == 403
-    assert (await calls.get("/v1/calls/c1/decisions"))[0] == 401
+    assert (await calls.get("/v1/calls/c1/decisions", None))[0] == 401

@@ -15,11 +15,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from ari_app.access.wiring import access_parts
 from ari_app.calls.hub import EventHub
 from ari_app.calls.registry import LiveJourney
 from ari_app.db.database import Database
 from ari_app.web.app import WebDeps, assemble, build_web_app
-from ari_app.web.auth import ACCESS, OPEN, SUPERVISOR_API, Access, served_routes
+from ari_app.web.auth import ACCESS, OPEN, Access, served_routes
 from kernel.db.errors import DatabaseError, DatabaseUnavailable
 from kernel.http.auth import Role, maybe_principal, principal
 from kernel.http.errors import ApiError, Problem
@@ -29,10 +30,12 @@ from routing.api import RoutingApiDeps
 from routing.clock import SimulatedClock
 from routing.config import RoutingConfig
 from routing.store import VersionConflict
+from tests.unit.access_fixtures import fast_passwords
 from tests.unit.test_calls_api import CONFIG, T0, TOKENS, FakeLiveCalls, auth, record
 
 STALE = "routing configuration is no longer at version 3"
-WHO_NEEDS_A_TOKEN = {"error": "unauthorized", "message": "send Authorization: Bearer <token>"}
+WHO_NEEDS_A_TOKEN = {"error": "unauthorized",
+                     "message": "log in (POST /v1/login), or send Authorization: Bearer <token>"}
 
 
 class NoAgentCommands:
@@ -65,13 +68,14 @@ class Site:
 
 
 @pytest.fixture
-async def site(database: Database) -> AsyncIterator[Site]:
+async def site(database: Database, tmp_path: Path) -> AsyncIterator[Site]:
     ready, live = asyncio.Event(), FakeLiveCalls()
     routing = RoutingApiDeps(store=database.routing, apply=apply_nothing,
                              agents=NoAgentCommands(), initial_config=lambda: CONFIG)
     app = build_web_app(WebDeps(
         db=database, hub=EventHub(), live=live, queues=QueueService(CONFIG, SimulatedClock(1.0)),
-        routing=routing, tokens=TOKENS, ready=ready))  # fmt: skip
+        routing=routing, tokens=TOKENS, ready=ready, recordings_dir=tmp_path / "store",
+        access=access_parts(database.units, passwords=fast_passwords())))  # fmt: skip
     async with TestClient(TestServer(app)) as client:
         yield Site(client, database, ready, live)
 
@@ -114,26 +118,40 @@ async def test_each_route_lets_through_exactly_whom_its_rule_names(
             assert body["message"].startswith(f"role '{role.value}' may not use {rule.what}")
 
 
+AGENT, SUPERVISOR, QA, ADMIN, AUDITOR = (Role.AGENT, Role.SUPERVISOR, Role.QA, Role.ADMIN,
+                                        Role.AUDITOR)
+ROUTE_ROLES: dict[str, set[Role] | None] = {  # the README's table; routing API apart
+    "GET /health": None, "GET /ready": None, "GET /v1/openapi.json": None,
+    "POST /v1/login": None, "POST /v1/logout": set(Role), "GET /v1/session": set(Role),
+    "GET /v1/audit/recordings": {AUDITOR, ADMIN},
+    "GET /v1/calls": {AGENT, SUPERVISOR, QA, ADMIN},
+    "GET /v1/calls/{call_id}": {AGENT, SUPERVISOR, QA, ADMIN},
+    "GET /v1/calls/{call_id}/handoff": {AGENT, SUPERVISOR, ADMIN},
+    "GET /v1/events": {AGENT, SUPERVISOR, ADMIN},
+    "POST /v1/calls/{call_id}/transfer": {AGENT, SUPERVISOR},
+    "GET /v1/calls/{call_id}/decisions": {AGENT, SUPERVISOR, ADMIN},
+    "GET /v1/recordings/{recording_id}": {AGENT, SUPERVISOR, QA, ADMIN},
+    "GET /v1/recordings/{recording_id}/audio": {AGENT, SUPERVISOR, QA, ADMIN},
+    "GET /v1/queues": {SUPERVISOR, ADMIN},
+    "GET /v1/routing/audit": {SUPERVISOR, ADMIN, AUDITOR},
+}
+
+
 def test_todays_access_rules() -> None:
-    """No change in who may call what (a later issue tightens access)."""
-    rules = set(ACCESS.values())
-    assert rules == {OPEN, SUPERVISOR_API, ACCESS[("POST", "/v1/calls/{call_id}/transfer")],
-                     ACCESS[("GET", "/v1/calls/{call_id}/decisions")]}  # fmt: skip
-    assert ACCESS[("POST", "/v1/calls/{call_id}/transfer")].roles == {Role.AGENT,
-                                                                      Role.SUPERVISOR}
-    assert ACCESS[("GET", "/v1/calls/{call_id}/decisions")].roles == {
-        Role.AGENT, Role.SUPERVISOR, Role.VIEWER}
-    for (_, path), rule in ACCESS.items():
-        if path.startswith("/v1/routing/"):
-            assert rule.roles == {Role.SUPERVISOR}, path
-        elif not path.endswith(("/transfer", "/decisions")):
-            assert rule is OPEN, path
+    """Deny by default: open only health, readiness, the OpenAPI document and logging in."""
+    for (method, path), rule in ACCESS.items():
+        expected = ROUTE_ROLES.get(f"{method} {path}", {SUPERVISOR, ADMIN})
+        assert rule.roles == (None if expected is None else frozenset(expected)), (method, path)
+        if path.startswith("/v1/routing/") and path != "/v1/routing/audit":
+            assert rule.what == "the routing API"
+    assert {f"{m} {p}" for m, p in ACCESS} >= set(ROUTE_ROLES)
 
 
-async def test_the_routing_api_refusal_names_the_role_it_needs(site: Site) -> None:
+async def test_the_routing_api_refusal_names_the_roles_it_needs(site: Site) -> None:
     status, body, _ = await site.call("GET", "/v1/routing/config", Role.QA)
     assert (status, body) == (403, {"error": "forbidden", "message": "role 'qa' may not use the "
-                                    "routing API; it needs role 'supervisor'"})  # fmt: skip
+                                    "routing API; it needs one of the roles 'admin', "
+                                    "'supervisor'"})  # fmt: skip
     status, body, _ = await site.call("GET", "/v1/routing/config", Role.SUPERVISOR)
     assert (status, body["version"]) == (200, 0)
 
@@ -180,13 +198,13 @@ async def test_the_principal_is_on_the_request_for_the_rooms() -> None:
     async def mine(request: web.Request) -> web.Response:
         return web.json_response(principal(request).actor)
 
-    access = {("GET", "/open"): OPEN, ("GET", "/mine"): Access(frozenset({Role.VIEWER})),
+    access = {("GET", "/open"): OPEN, ("GET", "/mine"): Access(frozenset({Role.AUDITOR})),
               ("GET", "/v1/sub/inner"): Access(frozenset({Role.QA}))}  # fmt: skip
     async with serving({"/open": whoami, "/mine": mine}, access, sub={"/inner": whoami}) as c:
         assert await (await c.get("/open")).json() is None
         resp = await c.get("/open", headers=auth(Role.QA))
         assert await resp.json() == ["qa", "qa"]
-        assert await (await c.get("/mine", headers=auth(Role.VIEWER))).json() == "viewer"
+        assert await (await c.get("/mine", headers=auth(Role.AUDITOR))).json() == "auditor"
         resp = await c.get("/v1/sub/inner", headers=auth(Role.QA))  # parent middleware ran
         assert (resp.status, await resp.json()) == (200, ["qa", "qa"])
         assert (await c.get("/v1/sub/inner")).status == 401
@@ -263,7 +281,7 @@ async def test_health_and_ready_from_the_ready_event_alone(site: Site) -> None:
 
 
 async def test_queues_show_the_queue_actors_live_view(site: Site) -> None:
-    status, body, _ = await site.call("GET", "/v1/queues")
+    status, body, _ = await site.call("GET", "/v1/queues", Role.SUPERVISOR)
     assert status == 200
     assert [q["queue_id"] for q in body["queues"]] == ["claims"]
     assert [(a["agent_id"], a["status"], a["state"]) for a in body["agents"]] == [
@@ -278,21 +296,23 @@ async def test_the_openapi_document_is_open(site: Site) -> None:
 
 
 async def test_a_recording_its_audio_or_why_not(site: Site, tmp_path: Path) -> None:
-    audio = tmp_path / "r1.wav"
+    audio = tmp_path / "store/2025/03/01/r1.wav"
+    audio.parent.mkdir(parents=True)
     audio.write_bytes(b"RIFF-audio")
     await site.db.calls.start(record("c1"))
-    for recording_id, path in (("r1", audio), ("r2", tmp_path / "gone.wav")):
+    for recording_id, path in (("r1", audio), ("r2", audio.with_name("gone.wav"))):
         await site.db.recordings.add(RecordingMeta(recording_id, "c1", "claims", "alice", T0,
                                                    3.0, "wav", 10, "0" * 64, str(path)))
-    status, body, _ = await site.call("GET", "/v1/recordings/r1")
+    status, body, _ = await site.call("GET", "/v1/recordings/r1", Role.QA)
     assert (status, body["call_id"], body["started_at"]) == (200, "c1", T0.isoformat())
-    async with site.client.get("/v1/recordings/r1/audio") as resp:
+    assert (body["audio"], "path" in body) == ("/v1/recordings/r1/audio", False)
+    async with site.client.get("/v1/recordings/r1/audio", headers=auth(Role.QA)) as resp:
         assert (resp.status, await resp.read()) == (200, b"RIFF-audio")
-    status, body, _ = await site.call("GET", "/v1/recordings/r2/audio")
+    status, body, _ = await site.call("GET", "/v1/recordings/r2/audio", Role.QA)
     assert (status, body) == (410, {"error": "file_missing",
-                                    "message": "recording file is gone: gone.wav"})  # fmt: skip
+                                    "message": "recording file is gone: r2"})  # fmt: skip
     for path in ("/v1/recordings/r9", "/v1/recordings/r9/audio"):
-        status, body, _ = await site.call("GET", path)
+        status, body, _ = await site.call("GET", path, Role.QA)
         assert (status, body["problems"]) == (404, [{"field": "path.recording_id",
                                                      "message": "no recording r9"}])
 
