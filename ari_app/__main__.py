@@ -1,4 +1,5 @@
-"""``hotline``: run the service, check its configuration, place simulated calls, run the demo."""
+"""``hotline``: run the service, check its configuration, place simulated calls, run the demo,
+manage the people who log in."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ari_app.access.cli import add_users_command
 from ari_app.devtools.simulator import Endpoints, SimulationError
 from ari_app.devtools.simulator_script import ScriptError, parse_script
 from ari_app.logging import configure_logging
@@ -79,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     turns.add_argument("--out", type=Path, default=Path("var/turn-latency.json"),
                        help="where to write the JSON (default var/turn-latency.json)")
     turns.set_defaults(command=_measure_turns)
+    add_users_command(sub, [config], load_settings)
     return parser
 
 
