@@ -216,6 +216,7 @@ DEVELOPMENT_TOKENS = frozenset(hash_token(t) for t in (
     "dev-supervisor-token-0001", "dev-qa-token-00000000001",  # config/hotline.yaml
     "another-long-random-token-for-qa",  # docs/supervisor-api.md
     "test-supervisor-token-0001", "test-agent-token-00000001",  # tests/e2e
+    "restart-drill-supervisor-token",  # ari_app/devtools/restart_service.py
     "supervisor-token-0001", "qa-token-0000000000001", "a-token-of-sixteen-chars",
     *(f"{role}-token-0000000001" for role in ("supervisor", "qa", "viewer", "agent", "admin",
                                               "auditor")),  # tests/unit

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ari_app.access.process_tokens import configured_token, with_process_token
 from ari_app.settings import ConfigError, Settings, load_settings, public_bind_problems
 from kernel.http.auth import ApiToken, Principal, Role, TokenTable, hash_token
 
@@ -182,3 +183,26 @@ def test_the_development_configuration_refuses_to_serve_beyond_loopback() -> Non
         load_settings(config, env={"HOTLINE_HTTP_HOST": "0.0.0.0"})
     assert {line.split(": ")[1] for line in str(caught.value).splitlines()} == {
         "api_tokens[0]", "api_tokens[1]", "asterisk.ari_password", "asterisk.ami_secret"}
+
+
+# --- tokens for the service's own tools -----------------------------------------------------
+
+
+def test_a_tool_that_starts_the_service_gets_a_token_of_its_own(tmp_path: Path) -> None:
+    settings = load(tmp_path, REAL + "http: {host: 0.0.0.0}\n")
+    with_token, token = with_process_token(settings, "demo")
+    assert settings.api_tokens == () and len(token) >= 40
+    assert TokenTable(with_token.api_tokens).principal(f"Bearer {token}") == Principal(
+        "demo", Role.SUPERVISOR)
+    assert public_bind_problems(with_token) == []  # random: not a published token
+    assert with_process_token(settings, "demo")[1] != token
+
+
+def test_a_development_configuration_lends_hotline_call_its_token(tmp_path: Path) -> None:
+    settings = load(tmp_path, "api_tokens:\n"
+                    "  - {token: dev-qa-token-00000000001, actor: quinn, role: qa}\n"
+                    "  - {token: scoped-supervisor-token-1, actor: sue, role: supervisor, "
+                    "queues: [claims]}\n"
+                    "  - {token: dev-supervisor-token-0001, actor: sam, role: supervisor}\n")
+    assert configured_token(settings) == "dev-supervisor-token-0001"
+    assert configured_token(load(tmp_path, "")) is None
