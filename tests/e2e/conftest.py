@@ -114,9 +114,10 @@ async def hotline(ari: AriRest, tmp_path: Path) -> AsyncIterator[HotlineFactory]
                                speech_engine, knowledge)
         settings, flow = load_all(config)
         async with running(settings, flow) as service:
+            # The simulator reads the journey stream, which needs credentials: a supervisor's.
             hotline = Hotline(service, settings, Endpoints(
                 ARI_URL, ARI_USER, ARI_PASSWORD, f"http://127.0.0.1:{service.http_port}",
-                settings.asterisk.app))
+                settings.asterisk.app, token=SUPERVISOR_TOKEN))
             started.append(hotline)
             yield hotline
             await hotline.settle()
@@ -166,8 +167,11 @@ def _write_config(tmp: Path, agents: list[dict[str, Any]], queues: list[dict[str
         "knowledge": knowledge or {"source": "embedded",
                                    "outbox_file": str(tmp / "outbox.sqlite3"),
                                    "record_file": str(tmp / "knowledge-record.jsonl")},
+        # An agent transfers only the caller they talk to: AGENT_TOKEN is agent cara's desktop
+        # (tests/e2e/test_routing.py escalates cara's call with it).
         "api_tokens": [{"token": SUPERVISOR_TOKEN, "actor": "sam", "role": "supervisor"},
-                       {"token": AGENT_TOKEN, "actor": "alice", "role": "agent"}],
+                       {"token": AGENT_TOKEN, "actor": "cara", "role": "agent",
+                        "agent_id": "cara"}],
     }
     path = tmp / "hotline.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
