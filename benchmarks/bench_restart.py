@@ -28,6 +28,7 @@ from ari_app.devtools.restart_drill import DISRUPTIONS, DrillOptions, run_drill 
 from ari_app.devtools.restart_report import DrillReport, failures  # noqa: E402
 from ari_app.devtools.restart_script import PHASES  # noqa: E402
 from ari_app.devtools.restart_service import ROOT  # noqa: E402
+from ari_app.logging import configure_logging  # noqa: E402
 
 Figure = Callable[[DrillReport], str]
 
@@ -51,7 +52,7 @@ def _asterisk(pick: Callable[[DrillReport], float | int | None]) -> Figure:
 
 def _ended(report: DrillReport) -> str:
     if report.disruption == "asterisk":
-        return f"{sum(c.finished_with_reason for c in report.callers)} (with a reason)"
+        return str(sum(c.finished_with_reason for c in report.callers))
     return str(len(report.callers) - len(report.not_normal))
 
 
@@ -63,7 +64,7 @@ def _verified(report: DrillReport) -> str:
 ROWS: list[tuple[str, Figure]] = [
     ("callers at the disruption (ivr/queue/talk/survey)",
      lambda r: "/".join(str(len(r.in_phase(p))) for p in PHASES)),
-    ("calls ended normally", _ended),
+    ("calls ended normally (asterisk: with a reason)", _ended),
     ("callers never served again (drill hung up)",
      lambda r: str(sum(c.stranded for c in r.callers))),
     ("calls in_progress afterwards", lambda r: str(len(r.in_progress))),
@@ -106,14 +107,20 @@ async def run_all(disruptions: list[str], work: Path, service_root: Path,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("disruptions", nargs="*", default=list(DISRUPTIONS), choices=DISRUPTIONS,
-                        metavar="DISRUPTION", help=", ".join(DISRUPTIONS))
+    # Checked below: Python 3.11's argparse refuses an empty list against `choices`.
+    parser.add_argument("disruptions", nargs="*", metavar="DISRUPTION",
+                        help=", ".join(DISRUPTIONS) + " (default: all)")
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--service-root", type=Path, default=ROOT)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
+    if unknown := set(args.disruptions) - set(DISRUPTIONS):
+        parser.error(f"unknown disruption {', '.join(sorted(unknown))}: use "
+                     + ", ".join(DISRUPTIONS))
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-restart-"))
-    reports = asyncio.run(run_all(args.disruptions, work, args.service_root.resolve(),
+    configure_logging("warning")  # the drill's own ARI stream: only what went wrong
+    disruptions = args.disruptions or list(DISRUPTIONS)
+    reports = asyncio.run(run_all(disruptions, work, args.service_root.resolve(),
                                   args.database_url))
     print(table(reports))
     for report in reports:

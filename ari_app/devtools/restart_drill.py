@@ -72,6 +72,7 @@ from ari_app.devtools.restart_service import (
     health,
     write_config,
 )
+from ari_app.logging import configure_logging
 
 DISRUPTIONS = ("sigkill", "sigterm", "drain", "asterisk")
 PLACE_TIMEOUT_S = 40.0
@@ -538,8 +539,8 @@ def _journeys(callers: Iterable[DrillCaller]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ari_app.devtools.restart_drill",
                                      description=__doc__.split("\n\n")[0])
-    parser.add_argument("disruptions", nargs="*", default=list(DISRUPTIONS),
-                        choices=DISRUPTIONS, metavar="DISRUPTION",
+    # Checked below: Python 3.11's argparse refuses an empty list against `choices`.
+    parser.add_argument("disruptions", nargs="*", metavar="DISRUPTION",
                         help=f"one or more of {', '.join(DISRUPTIONS)} (default: all)")
     parser.add_argument("--work", type=Path, help="folder for configs, logs, recordings")
     parser.add_argument("--database-url", help="default: a SQLite file in the work folder")
@@ -547,8 +548,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="run the service from this source tree (e.g. an older commit "
                              "exported with `git archive`); default: this one")
     args = parser.parse_args(argv)
+    if unknown := set(args.disruptions) - set(DISRUPTIONS):
+        parser.error(f"unknown disruption {', '.join(sorted(unknown))}: use "
+                     + ", ".join(DISRUPTIONS))
     work = args.work or Path(tempfile.mkdtemp(prefix="restart-drill-"))
-    for disruption in args.disruptions:
+    configure_logging("warning")  # the drill's own ARI stream: only what went wrong
+    for disruption in args.disruptions or DISRUPTIONS:
         report = asyncio.run(run_drill(DrillOptions(
             disruption, work / disruption, database_url=args.database_url,
             service_root=args.service_root.resolve())))

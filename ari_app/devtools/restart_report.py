@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -253,14 +253,13 @@ def failures(report: DrillReport) -> list[str]:
                 for phase in PHASES if not report.in_phase(phase)]
     if report.disruption == "asterisk":
         return problems + _asterisk_failures(report)
-    problems += [f"caller {c.index} ({c.phase}) did not end normally: {c.why_not_normal}"
-                 for c in report.not_normal]
+    problems += _grouped(report.not_normal, lambda c: f"did not end normally: {c.why_not_normal}")
     if not report.order.kept:
         problems.append(f"waiting callers not answered in their original order: "
                         f"{report.order.describe()}")
     problems += _unfinished(report)
-    problems += [f"caller {c.index} ({c.phase}): answered, but {', '.join(c.recording_problems)}"
-                 for c in report.unverified_recordings]
+    problems += _grouped(report.unverified_recordings,
+                         lambda c: f"answered, but {', '.join(c.recording_problems)}")
     if report.disruption == "sigterm" and (report.service_exit_s is None
                                            or report.service_exit_s > 5.0):
         problems.append(f"SIGTERM: the service took {report.service_exit_s} s to exit (> 5 s)")
@@ -284,8 +283,9 @@ def _asterisk_failures(report: DrillReport) -> list[str]:
     if figures is None:
         return ["drill: no Asterisk figures"]
     problems = _unfinished(report)
-    problems += [f"caller {c.index}: call finished without a reason" for c in report.callers
-                 if c.outcome not in (None, "in_progress") and not c.reason]
+    problems += _grouped([c for c in report.callers
+                          if c.outcome not in (None, "in_progress") and not c.reason],
+                         lambda c: "finished without a reason")
     after = figures.finished_after_reconnect_s
     if after is None or after > 5.0:
         problems.append(f"calls not all finished within 5 s of the ARI reconnect "
@@ -296,7 +296,17 @@ def _asterisk_failures(report: DrillReport) -> list[str]:
         problems.append(f"/health while Asterisk was down: {len(not_503)} of "
                         f"{len(figures.health_while_down)} answers were not 503 "
                         f"(first: {not_503[:3]})")
-    problems += [f"caller {c.index}: answered, but {', '.join(c.recording_problems)} and no "
-                 "reason given" for c in report.unverified_recordings
-                 if c.recording_reason is None]
+    problems += _grouped([c for c in report.unverified_recordings if c.recording_reason is None],
+                         lambda c: f"answered, but {', '.join(c.recording_problems)} and no "
+                                   "reason given")
     return problems
+
+
+def _grouped(callers: Sequence[CallerOutcome], what: Callable[[CallerOutcome], str]) -> list[str]:
+    """One line per distinct finding, naming the callers (and their phases) it is about."""
+    groups: dict[str, list[CallerOutcome]] = {}
+    for caller in callers:
+        groups.setdefault(what(caller), []).append(caller)
+    return [f"callers {_ids([c.index for c in group])} "
+            f"({', '.join(sorted({c.phase for c in group}))}): {finding}"
+            for finding, group in groups.items()]
