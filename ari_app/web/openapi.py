@@ -1,12 +1,13 @@
 """The service's one OpenAPI document: every room's routes, merged, with who may call each one
 read from the access table (`auth.py`), served at `routing.api.app.OPENAPI_PATH`.
 
-Each room lists its routes next to where it registers them: the calls (`ari_app/calls/
-openapi.py`), the recordings (`recordings/openapi.py`), routing (`routing/api/app.py`: the
-supervisor API, the live view and the document's own route); `/health` and `/ready` are
-listed here, beside `health.py`. `publish_openapi(app)` puts the document where the document's
-route serves it from, and logs any route served but not documented (or the other way round);
-a unit test holds the two equal.
+Each room lists its routes next to where it registers them: logging in and the recording-read
+audit (`ari_app/access/openapi.py`), the calls (`ari_app/calls/openapi.py`), the recordings
+(`recordings/openapi.py`), routing (`routing/api/app.py`: the supervisor API, the live view and
+the document's own route); `/health` and `/ready` are listed here, beside `health.py`.
+`build_web_app` calls `publish_openapi(app)` once the rooms are added: it puts the document where
+the document's route serves it from, and logs any route served but not documented (or the other
+way round); a unit test holds the two equal.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from ari_app.access.openapi import routes as access_routes
 from ari_app.calls.openapi import routes as call_routes
 from ari_app.web.auth import ACCESS, Access, RouteKey, served_routes
 from kernel.http.openapi import Route, document
@@ -60,7 +62,8 @@ def health_routes() -> list[Route]:
 
 def routes() -> list[Route]:
     """Every route the service serves, room by room."""
-    return [*health_routes(), *call_routes(), *recording_routes(), *routing_routes()]
+    return [*health_routes(), *access_routes(), *call_routes(), *recording_routes(),
+            *routing_routes()]
 
 
 def whole_document(access: Mapping[RouteKey, Access] = ACCESS) -> dict[str, Any]:

@@ -50,17 +50,18 @@ async def apply_nothing(config: RoutingConfig) -> None:
     pass
 
 
-def whole_app(database: Database) -> web.Application:
+def whole_app(database: Database, *, config: RoutingConfig = CONFIG,
+              live: FakeLiveCalls | None = None, **more: Any) -> web.Application:  # fmt: skip
     """The service's whole HTTP surface over `database`, with fakes for the live parts; ARI
-    connected (so /health and /ready answer 200)."""
+    connected (so /health and /ready answer 200); `more` goes to `WebDeps`."""
     routing = RoutingApiDeps(store=database.routing, apply=apply_nothing,
-                             agents=NoAgentCommands(), initial_config=lambda: CONFIG)  # fmt: skip
+                             agents=NoAgentCommands(), initial_config=lambda: config)  # fmt: skip
     ready = asyncio.Event()
     ready.set()
     return build_web_app(WebDeps(
-        db=database, hub=EventHub(), live=FakeLiveCalls(),
-        queues=QueueService(CONFIG, SimulatedClock(1.0)), routing=routing, tokens=TOKENS,
-        ready=ready))  # fmt: skip
+        db=database, hub=EventHub(), live=live or FakeLiveCalls(),
+        queues=QueueService(config, SimulatedClock(1.0)), routing=routing, tokens=TOKENS,
+        ready=ready, **more))  # fmt: skip
 
 
 @pytest.fixture
