@@ -38,10 +38,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 class Access:
     roles: frozenset[Role] | None  # None: open to anyone, without credentials
     what: str = "this route"  # how a refusal names what was refused
+    # Only for principals who see every queue: what the route changes is not scoped yet.
+    unscoped: bool = False
 
 
-def roles(*allowed: Role, what: str) -> Access:
-    return Access(frozenset(allowed), what)
+def roles(*allowed: Role, what: str, unscoped: bool = False) -> Access:
+    return Access(frozenset(allowed), what, unscoped)
 
 
 AGENT, SUPERVISOR, QA, ADMIN, AUDITOR = (Role.AGENT, Role.SUPERVISOR, Role.QA, Role.ADMIN,
@@ -57,6 +59,9 @@ CALL_DECISIONS = roles(AGENT, SUPERVISOR, ADMIN, what="call decisions")
 RECORDINGS = roles(AGENT, SUPERVISOR, QA, ADMIN, what="recordings")  # every read audited
 LIVE_QUEUES = roles(SUPERVISOR, ADMIN, what="the live queue view")
 SUPERVISOR_API = roles(SUPERVISOR, ADMIN, what="the routing API")
+# The routing configuration is one document for every queue: a supervisor scoped to some
+# queues reads it, but changing it (or an agent's state) needs someone who sees every queue.
+ROUTING_CHANGES = roles(SUPERVISOR, ADMIN, what="the routing API", unscoped=True)
 ROUTING_AUDIT = roles(SUPERVISOR, ADMIN, AUDITOR, what="the routing audit")
 AUDIT = roles(AUDITOR, ADMIN, what="the audit")
 
@@ -82,7 +87,8 @@ ACCESS: Mapping[RouteKey, Access] = {
     # the routing room: its live view, and the supervisor API (every one of its operations:
     # the same list its router and OpenAPI document are built from); auditors read its audit
     ("GET", "/v1/queues"): LIVE_QUEUES,
-    **{(op.method, ROUTING_PREFIX + op.path): SUPERVISOR_API for op in routing_operations()},
+    **{(op.method, ROUTING_PREFIX + op.path):
+       SUPERVISOR_API if op.method == "GET" else ROUTING_CHANGES for op in routing_operations()},
     ("GET", ROUTING_PREFIX + "/audit"): ROUTING_AUDIT,
 }  # fmt: skip
 
@@ -142,6 +148,10 @@ def authenticate(tokens: TokenTable, access: Mapping[RouteKey, Access] = ACCESS,
             if who.role not in rule.roles:
                 raise ApiError(403, "forbidden", f"role {who.role.value!r} may not use "
                                f"{rule.what}; it needs {_roles(rule.roles)}")  # fmt: skip
+            if rule.unscoped and not who.unscoped:
+                raise ApiError(403, "forbidden", f"{who.actor} sees only some queues; changes "
+                               f"through {rule.what} apply to every queue: they need a "
+                               "supervisor without queues or an admin")  # fmt: skip
         if who is not None:
             request[PRINCIPAL] = who
         return await handler(request)

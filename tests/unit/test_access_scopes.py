@@ -272,3 +272,21 @@ async def test_without_a_recording_store_no_audio_is_served(database: Database,
             "/v1/recordings/r1/audio",
             headers={"Authorization": "Bearer ada-token-0123456789"}) as resp:  # fmt: skip
         assert resp.status == 404
+
+
+async def test_a_supervisor_scoped_to_queues_reads_the_routing_configuration_but_changes_nothing(
+    site: Site,
+) -> None:
+    assert (await site.get("sue", "/v1/routing/config"))[0] == 200
+    async with site.client.post("/v1/routing/agents/alice/pause", json={"reason": "x"},
+                                headers={"Authorization": "Bearer sue-token-0123456789"}
+                                ) as resp:  # fmt: skip
+        body = await resp.json()
+    assert (resp.status, body) == (403, {"error": "forbidden", "message": "sue sees only some "
+                                         "queues; changes through the routing API apply to "
+                                         "every queue: they need a supervisor without queues "
+                                         "or an admin"})  # fmt: skip
+    async with site.client.post("/v1/routing/agents/alice/pause", json={"reason": "x"},
+                                headers={"Authorization": "Bearer sam-token-0123456789"}
+                                ) as resp:  # fmt: skip
+        assert resp.status == 200, await resp.json()
