@@ -246,7 +246,7 @@ class CallerBoard:
         self._by_correlation[caller.correlation] = caller
 
     def on_ari(self, event: AriEvent) -> None:
-        for subject in getattr(event, "subject_ids", ()):
+        for subject in event.subject_ids:
             if (caller := self._by_subject.get(subject)) is not None:
                 caller.deliver(event)
                 return
@@ -287,6 +287,7 @@ class JourneyFeed:
         self._board = board
         self.connected = asyncio.Event()
         self.connections = 0
+        self.last_error = "not tried yet"
 
     async def run(self) -> None:
         async with aiohttp.ClientSession(
@@ -297,8 +298,8 @@ class JourneyFeed:
                         self.connections += 1
                         self.connected.set()
                         await self._read(ws)
-                except (aiohttp.ClientError, TimeoutError, OSError):
-                    pass
+                except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                    self.last_error = str(exc) or type(exc).__name__
                 self.connected.clear()
                 await asyncio.sleep(FEED_RETRY_S)
 

@@ -34,6 +34,7 @@ from typing import Any
 
 import aiohttp
 
+from ari_app.ari.cleanup import gone_ok
 from ari_app.ari.errors import AriError, AriNotFound
 from ari_app.ari.rest import AriRest
 from ari_app.ari.transport import HttpTransport
@@ -180,7 +181,8 @@ class Drill:
         self.db = DrillDatabase.open(self.config.database_url)
         feed = JourneyFeed(self.config.service_url, self.board)
         self._run(feed.run())
-        await _within(feed.connected.wait(), 10, "no /v1/events WebSocket")
+        await _within(feed.connected.wait(), 10,
+                      lambda: f"no /v1/events WebSocket: {feed.last_error}")
 
     async def start_service(self, *, drain: bool = False) -> None:
         number = len(self.services) + 1
@@ -438,16 +440,14 @@ class Drill:
         """Hang up what the service left in Asterisk for our calls; say what it was."""
         ours = (self.config.app, self.app)
         prefixes = tuple(self._call_ids())
-        channels = (await self.raw.request("GET", "/channels", {}, None)).body or []
-        left = [c["id"] for c in channels
-                if str(c.get("dialplan", {}).get("app_data", "")).split(",")[0] in ours
-                or (prefixes and str(c["id"]).startswith(prefixes))]
+        left = [c.id for c in await self.ari.list_channels()
+                if c.stasis_app in ours or (prefixes and c.id.startswith(prefixes))]
         bridges = [b.id for b in await self.ari.list_bridges()
                    if prefixes and b.id.startswith(prefixes)]
         for channel_id in left:
-            await self.raw.request("DELETE", f"/channels/{channel_id}", {}, None)
+            await gone_ok(self.ari.hangup(channel_id), "leftover channel")
         for bridge_id in bridges:
-            await self.raw.request("DELETE", f"/bridges/{bridge_id}", {}, None)
+            await gone_ok(self.ari.destroy_bridge(bridge_id), "leftover bridge")
         if left or bridges:
             self.report.notes.append(f"left in Asterisk after the drill, hung up: "
                                      f"{len(left)} channels, {len(bridges)} bridges")
