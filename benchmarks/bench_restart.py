@@ -1,7 +1,8 @@
 """Calls through restarts, not a test: `make bench-restart` runs this with `.venv/bin/python`.
 
 Runs the restart drill (`ari_app/devtools/restart_drill.py`) once per disruption -- SIGKILL,
-SIGTERM, `hotline run --drain` then SIGTERM, and an Asterisk restart -- each with 22 real
+SIGTERM, `hotline run --drain` then SIGTERM, and an Asterisk restart (and, when asked for,
+`asterisk-crash`: Asterisk killed with SIGKILL, then started) -- each with 22 real
 callers through the development Asterisk (7 in the IVR, 7 waiting, 4 talking, 4 in the survey
 at the disruption), and prints one table: how the calls ended, the longest silence a caller of
 each phase heard in the 30 s from the disruption (20 ms frames below RMS 100, 16-bit, 8 kHz),
@@ -24,7 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ari_app.devtools.restart_drill import DISRUPTIONS, DrillOptions, run_drill  # noqa: E402
+from ari_app.devtools.restart_drill import (  # noqa: E402
+    DISRUPTIONS,
+    EXTRA_DISRUPTIONS,
+    DrillOptions,
+    run_drill,
+)
 from ari_app.devtools.restart_report import DrillReport, failures  # noqa: E402
 from ari_app.devtools.restart_script import PHASES  # noqa: E402
 from ari_app.devtools.restart_service import ROOT  # noqa: E402
@@ -51,7 +57,7 @@ def _asterisk(pick: Callable[[DrillReport], float | int | None]) -> Figure:
 
 
 def _ended(report: DrillReport) -> str:
-    if report.disruption == "asterisk":
+    if report.asterisk_restarted:
         return str(sum(c.finished_with_reason for c in report.callers))
     return str(len(report.callers) - len(report.not_normal))
 
@@ -72,7 +78,7 @@ ROWS: list[tuple[str, Figure]] = [
     ("conversations cut short", lambda r: str(sum(
         (c.talk_cut_s or 0) > 2 for c in r.callers))),
     ("waiting callers answered in order",
-     lambda r: "-" if r.disruption == "asterisk" else ("yes" if r.order.kept else "NO")),
+     lambda r: "-" if r.asterisk_restarted else ("yes" if r.order.kept else "NO")),
     ("answered calls with a verified recording", _verified),
     ("service exit after SIGTERM (s)", lambda r: _seconds(r.service_exit_s)),
     ("next instance healthy after the disruption (s)", lambda r: _seconds(r.restart_ready_s)),
@@ -109,14 +115,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     # Checked below: Python 3.11's argparse refuses an empty list against `choices`.
     parser.add_argument("disruptions", nargs="*", metavar="DISRUPTION",
-                        help=", ".join(DISRUPTIONS) + " (default: all)")
+                        help=", ".join(DISRUPTIONS) + " (default: these four), "
+                        + ", ".join(EXTRA_DISRUPTIONS))
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--service-root", type=Path, default=ROOT)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    if unknown := set(args.disruptions) - set(DISRUPTIONS):
+    if unknown := set(args.disruptions) - set(DISRUPTIONS + EXTRA_DISRUPTIONS):
         parser.error(f"unknown disruption {', '.join(sorted(unknown))}: use "
-                     + ", ".join(DISRUPTIONS))
+                     + ", ".join(DISRUPTIONS + EXTRA_DISRUPTIONS))
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-restart-"))
     configure_logging("warning")  # the drill's own ARI stream: only what went wrong
     disruptions = args.disruptions or list(DISRUPTIONS)

@@ -8,7 +8,9 @@ Then it disrupts:
 - ``sigkill``: `kill -9` the service, start it again;
 - ``sigterm``: SIGTERM (a deploy; timed to the exit), start it again;
 - ``drain``: the service runs with `--drain`; SIGTERM, wait until it exits, start it again;
-- ``asterisk``: `scripts/dev-asterisk stop`, a few seconds down, `start`; the service runs on.
+- ``asterisk``: `scripts/dev-asterisk stop`, a few seconds down, `start`; the service runs on;
+- ``asterisk-crash`` (not among the defaults): the same, but Asterisk is killed with SIGKILL,
+  so its channels vanish without a hangup event.
 
 The callers then carry on by what the service says (`restart_script`), every caller's audio is
 searched for silence around the disruption (`restart_audio`), and the database is read for
@@ -71,11 +73,13 @@ from ari_app.devtools.restart_service import (
     ServiceProcess,
     dev_asterisk,
     health,
+    kill_asterisk,
     write_config,
 )
 from ari_app.logging import configure_logging
 
 DISRUPTIONS = ("sigkill", "sigterm", "drain", "asterisk")
+EXTRA_DISRUPTIONS = ("asterisk-crash",)
 PLACE_TIMEOUT_S = 40.0
 EXIT_TIMEOUT_S = 30.0
 HEALTH_GRACE_S = 0.5  # after Asterisk stopped, /health must say 503 from this moment on
@@ -131,9 +135,9 @@ def drill_agents(plan: DrillPlan) -> list[dict[str, Any]]:
 
 
 async def run_drill(options: DrillOptions) -> DrillReport:
-    if options.disruption not in DISRUPTIONS:
+    if options.disruption not in DISRUPTIONS + EXTRA_DISRUPTIONS:
         raise DrillError(f"unknown disruption {options.disruption!r}: use one of "
-                         + ", ".join(DISRUPTIONS))
+                         + ", ".join(DISRUPTIONS + EXTRA_DISRUPTIONS))
     config = await asyncio.to_thread(
         write_config, options.work_dir, queues=drill_queues(),
         agents=drill_agents(options.plan), ari=options.ari, database_url=options.database_url)
@@ -264,8 +268,8 @@ class Drill:
                                                  caller.ended_at)
         self.disrupted.set()
         kind = self.options.disruption
-        if kind == "asterisk":
-            await self._restart_asterisk()
+        if self.report.asterisk_restarted:
+            await self._restart_asterisk(crash=kind == "asterisk-crash")
             return
         old = self.services[-1]
         old.send(signal.SIGKILL if kind == "sigkill" else signal.SIGTERM)
@@ -284,10 +288,12 @@ class Drill:
             self.report.service_exit_s = exit_s
         self.report.service_exit_code = service.returncode
 
-    async def _restart_asterisk(self) -> None:
+    async def _restart_asterisk(self, *, crash: bool) -> None:
         figures = self.report.asterisk = AsteriskFigures()
         stop_began = time.monotonic()
-        await dev_asterisk("stop")
+        if crash:
+            await kill_asterisk()
+        await dev_asterisk("stop")  # after a crash: only the unmounting
         try:
             stopped = time.monotonic()
             sampling = asyncio.create_task(self._sample_health(figures, stopped))
@@ -369,7 +375,7 @@ class Drill:
         return self.report
 
     async def _recordings_finished(self) -> None:
-        if self.options.disruption == "asterisk":
+        if self.report.asterisk_restarted:
             return  # Asterisk died with the recordings: no RecordingFinished will come
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(5):
@@ -404,7 +410,7 @@ class Drill:
 
     async def _longest_silence(self, caller: DrillCaller,
                                path: Path) -> tuple[float | None, str | None]:
-        if self.options.disruption == "asterisk":
+        if self.report.asterisk_restarted:
             return None, "Asterisk restarted: the call itself is gone"
         if caller.recording_error or caller.recording_started_at is None:
             return None, f"no recording of the caller: {caller.recording_error}"
@@ -541,16 +547,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      description=__doc__.split("\n\n")[0])
     # Checked below: Python 3.11's argparse refuses an empty list against `choices`.
     parser.add_argument("disruptions", nargs="*", metavar="DISRUPTION",
-                        help=f"one or more of {', '.join(DISRUPTIONS)} (default: all)")
+                        help=f"one or more of {', '.join(DISRUPTIONS + EXTRA_DISRUPTIONS)} "
+                             f"(default: {', '.join(DISRUPTIONS)})")
     parser.add_argument("--work", type=Path, help="folder for configs, logs, recordings")
     parser.add_argument("--database-url", help="default: a SQLite file in the work folder")
     parser.add_argument("--service-root", type=Path, default=ROOT,
                         help="run the service from this source tree (e.g. an older commit "
                              "exported with `git archive`); default: this one")
     args = parser.parse_args(argv)
-    if unknown := set(args.disruptions) - set(DISRUPTIONS):
+    if unknown := set(args.disruptions) - set(DISRUPTIONS + EXTRA_DISRUPTIONS):
         parser.error(f"unknown disruption {', '.join(sorted(unknown))}: use "
-                     + ", ".join(DISRUPTIONS))
+                     + ", ".join(DISRUPTIONS + EXTRA_DISRUPTIONS))
     work = args.work or Path(tempfile.mkdtemp(prefix="restart-drill-"))
     configure_logging("warning")  # the drill's own ARI stream: only what went wrong
     for disruption in args.disruptions or DISRUPTIONS:

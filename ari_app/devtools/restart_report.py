@@ -11,6 +11,8 @@ from ari_app.devtools.restart_script import PHASES
 
 ORDER_TOLERANCE_S = 0.5  # agents freed together answer within ring-time jitter of each other
 TALK_CUT_TOLERANCE_S = 2.0  # a simulated agent hangs up exactly its talk time after answering
+# Disruptions that take Asterisk, and so every call, away: checked as "finished with a reason".
+ASTERISK_RESTARTS = ("asterisk", "asterisk-crash")
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +152,10 @@ class DrillReport:
     order: QueueOrder = field(default_factory=lambda: queue_order([]))
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def asterisk_restarted(self) -> bool:
+        return self.disruption in ASTERISK_RESTARTS
+
     def in_phase(self, phase: str) -> list[CallerOutcome]:
         return [c for c in self.callers if c.phase == phase]
 
@@ -172,7 +178,7 @@ class DrillReport:
         return [c for c in self.callers if c.outcome in (None, "in_progress")]
 
     def table(self) -> str:
-        asterisk = self.disruption == "asterisk"
+        asterisk = self.asterisk_restarted
         lines = [f"restart drill: {self.disruption}: {len(self.callers)} callers, disruption "
                  f"{self.disrupted_after_s:.1f} s after the first call ({self.work_dir})",
                  f"{'phase':<9}{'callers':>8}{'finished' if asterisk else 'normal':>9}"
@@ -201,7 +207,7 @@ class DrillReport:
         for c in self.callers:
             silence = "-" if c.longest_silence_s is None else f"{c.longest_silence_s:.2f}"
             how = c.why_not_normal or ("own hangup" if c.hung_up_by_caller else "survey")
-            if self.disruption == "asterisk":
+            if self.asterisk_restarted:
                 how = "finished with a reason" if c.finished_with_reason else "NOT finished"
             lines.append(f"{c.index:>3} {c.group:<8}{c.phase:<8}{c.outcome or '-':<19}"
                          f"{(c.reason or '-')[:23]:<24}{c.lines_after:>8}{silence:>9}  {how}")
@@ -209,7 +215,7 @@ class DrillReport:
 
     def _summary(self) -> list[str]:
         answered = [c for c in self.callers if c.answered]
-        asterisk = self.disruption == "asterisk"
+        asterisk = self.asterisk_restarted
         ended = (f"finished with a reason: {sum(c.finished_with_reason for c in self.callers)}"
                  if asterisk else f"ended normally: {len(self.callers) - len(self.not_normal)}")
         lines = [f"{ended}/{len(self.callers)}; in_progress afterwards: "
@@ -251,7 +257,7 @@ def failures(report: DrillReport) -> list[str]:
     """What of issue 8's "Done when" this run did not show; empty when all of it held."""
     problems = [f"drill: no caller was in the {phase} phase at the disruption"
                 for phase in PHASES if not report.in_phase(phase)]
-    if report.disruption == "asterisk":
+    if report.asterisk_restarted:
         return problems + _asterisk_failures(report)
     problems += _grouped(report.not_normal, lambda c: f"did not end normally: {c.why_not_normal}")
     if not report.order.kept:

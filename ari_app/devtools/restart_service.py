@@ -212,3 +212,13 @@ async def dev_asterisk(action: str, timeout_s: float = 120.0) -> None:
     if process.returncode != 0:
         raise DrillError(f"scripts/dev-asterisk {action} failed ({process.returncode}): "
                          f"{output.decode(errors='replace').strip()}")
+
+
+async def kill_asterisk() -> None:
+    """SIGKILL the development Asterisk (a crash: no channel is hung up, no event is sent)."""
+    pid_file = rootfs() / "run/asterisk/asterisk.pid"
+    try:
+        pid = int((await asyncio.to_thread(pid_file.read_text)).strip())
+        os.kill(pid, signal.SIGKILL)
+    except (OSError, ValueError) as exc:
+        raise DrillError(f"cannot kill the development Asterisk ({pid_file}): {exc}") from exc
