@@ -293,8 +293,8 @@ class Drill:
         stop_began = time.monotonic()
         if crash:
             await kill_asterisk()
-        await dev_asterisk("stop")  # after a crash: only the unmounting
         try:
+            await dev_asterisk("stop")  # after a crash: only the unmounting
             stopped = time.monotonic()
             sampling = asyncio.create_task(self._sample_health(figures, stopped))
             await asyncio.sleep(self.plan.asterisk_down_s)
