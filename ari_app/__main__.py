@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ari_app.access.cli import add_users_command
+from ari_app.access.process_tokens import configured_token
 from ari_app.devtools.simulator import Endpoints, SimulationError
 from ari_app.devtools.simulator_script import ScriptError, parse_script
 from ari_app.logging import configure_logging
@@ -129,7 +130,8 @@ def endpoints_for(settings: Settings, service_url: str | None = None,
                   http_port: int | None = None) -> Endpoints:
     ast = settings.asterisk
     url = service_url or f"http://{settings.http.host}:{http_port or settings.http.port}"
-    return Endpoints(ast.ari_url, ast.ari_user, ast.ari_password, url, ast.app)
+    return Endpoints(ast.ari_url, ast.ari_user, ast.ari_password, url, ast.app,
+                     token=configured_token(settings))
 
 
 def _print_line(line: dict[str, object]) -> None:

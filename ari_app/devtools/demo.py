@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 
+from ari_app.access.process_tokens import with_process_token
 from ari_app.devtools.simulator import Endpoints, place_call
 from ari_app.devtools.simulator_script import parse_script
 from ari_app.service import HotlineService
@@ -46,10 +47,12 @@ async def running(settings: Settings, flow: Flow) -> AsyncIterator[HotlineServic
 
 
 async def run_demo(settings: Settings, flow: Flow, *, on_line: Callable[[Line], None]) -> int:
+    settings, token = with_process_token(settings, "demo")
     async with running(settings, flow) as service:
         ast = settings.asterisk
         endpoints = Endpoints(ast.ari_url, ast.ari_user, ast.ari_password,
-                              f"http://{settings.http.host}:{service.http_port}", ast.app)
+                              f"http://{settings.http.host}:{service.http_port}", ast.app,
+                              token=token)
         for title, script in DEMO_CALLS:
             on_line({"journey": title, "script": script})
             await place_call(endpoints, parse_script(script), on_line=on_line)

@@ -43,6 +43,7 @@ class Endpoints:
     ari_password: str
     service_url: str  # e.g. http://127.0.0.1:8080
     hotline_app: str = "hotline"  # the service's Stasis app; the dialplan reads HOTLINE_APP
+    token: str | None = None  # a bearer token that may read every call's journey stream
 
 
 class _Journey:
@@ -83,7 +84,7 @@ async def place_call(endpoints: Endpoints, script: list[Action], *,
     app = f"hotline-sim-{correlation[:12]}"
     async with aiohttp.ClientSession() as http, AriRest(
             endpoints.ari_url, endpoints.ari_user, endpoints.ari_password) as ari:
-        ws = await _connect_journey(http, endpoints.service_url, correlation)
+        ws = await _connect_journey(http, endpoints.service_url, correlation, endpoints.token)
         reader = asyncio.create_task(_read_journey(ws, journey))
         caller = _CallerLeg(ari, endpoints, app)
         try:
@@ -114,11 +115,13 @@ async def _perform(action: Action, caller: _CallerLeg, journey: _Journey,
         await caller.hang_up()
 
 
-async def _connect_journey(http: aiohttp.ClientSession, service_url: str,
-                           correlation: str) -> aiohttp.ClientWebSocketResponse:
+async def _connect_journey(http: aiohttp.ClientSession, service_url: str, correlation: str,
+                           token: str | None) -> aiohttp.ClientWebSocketResponse:
     url = f"{service_url.rstrip('/')}/v1/events"
+    headers = {"Authorization": f"Bearer {token}"} if token else None
     try:
-        return await http.ws_connect(url, params={"correlation_id": correlation}, heartbeat=20)
+        return await http.ws_connect(url, params={"correlation_id": correlation}, heartbeat=20,
+                                     headers=headers)
     except aiohttp.ClientError as exc:
         raise SimulationError(f"cannot reach the hotline service at {url}: {exc}") from None
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ari_app.access.process_tokens import with_process_token
 from ari_app.devtools.demo import running
 from ari_app.devtools.simulator import Endpoints, SimulationError, place_call
 from ari_app.devtools.simulator_script import parse_script
@@ -84,11 +85,12 @@ async def measure_turns(settings: Settings, flow: Flow, lines: Sequence[str], *,
     engine = settings.speech.engine if settings.speech.engine != "none" else "pocketsphinx"
     sample = TurnSample()
     with tempfile.TemporaryDirectory(prefix="hotline-turns-") as scratch:
-        run_settings = scratch_settings(settings, Path(scratch), engine)
+        run_settings, token = with_process_token(
+            scratch_settings(settings, Path(scratch), engine), "measure-turns")
         async with running(run_settings, flow) as service:
             ast = run_settings.asterisk
             endpoints = Endpoints(ast.ari_url, ast.ari_user, ast.ari_password,
-                                  f"http://127.0.0.1:{service.http_port}", ast.app)
+                                  f"http://127.0.0.1:{service.http_port}", ast.app, token=token)
             for text in lines:
                 words = "_".join(text.split())
                 script = parse_script(f"wait_for:prompt@{menu.id} say:{words} wait_for:turn "
