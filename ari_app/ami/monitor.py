@@ -7,6 +7,10 @@ it opens the TCP connection itself, hands it to a fresh Manager whose `connectio
 reports back, logs in, seeds the states with `DeviceStateList`, then waits for the loss and
 retries with backoff. Asterisk closes the socket right after "Authentication failed".
 
+It sends only actions the least-privilege AMI user of dialplans/manager.conf may run (Login,
+Ping, DeviceStateList, Getvar); tests/unit/test_dialplan_contract.py checks each one against
+that user's classes.
+
 While connected it sends `Ping` every `heartbeat` seconds: a link that died without closing
 (Asterisk's host gone, a network cut) only shows as a Ping left unanswered for `timeout`
 seconds, which ends the session like a loss. `connected` is what `/health` reports.
@@ -179,11 +183,9 @@ class AmiMonitor:
         reply = await self._action(manager, manager.authenticated_future, "Login")
         if not reply.success:
             raise AmiLoginRejected(f"login as {self.username!r} answered {reply.message!r}")
-        # Only DeviceStateChange matters here: spare us every call event of the system.
-        flt = {"Action": "Filter", "Operation": "Add", "Filter": "Event: DeviceStateChange"}
-        reply = await self._action(manager, flt, "Filter")
-        if not reply.success:  # needs `system` write permission; without it we just get more
-            log.warning("ami.filter.rejected", error=str(reply.message))
+        # No `Filter` action: it needs the `system` privilege, which the service's AMI user does
+        # not have. Its manager.conf `eventfilter` makes Asterisk send only DeviceStateChange;
+        # any other event that still arrives has no handler and is ignored.
 
     async def _seed(self, manager: _OwnedManager) -> None:
         replies = await self._action(manager, {"Action": "DeviceStateList"}, "DeviceStateList")
