@@ -24,6 +24,7 @@ from kernel.http import request as read
 from kernel.http.auth import Principal, principal
 from kernel.http.errors import ApiError
 from kernel.http.reply import json_reply
+from kernel.http.request import Line
 
 ROUTES = web.RouteTableDef()
 MAX_AUDIT = 1000
@@ -42,7 +43,7 @@ ACCESS_API = web.AppKey("access_api", AccessApiDeps)
 class LoginBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=1, max_length=128)
+    username: Line = Field(min_length=1, max_length=128)  # no control characters
     password: str = Field(min_length=1, max_length=1024)
 
 

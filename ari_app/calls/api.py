@@ -29,8 +29,10 @@ from kernel.http import request as read
 from kernel.http.auth import Principal, Role, principal
 from kernel.http.errors import ApiError, Problem, not_found
 from kernel.http.reply import json_reply, to_json
+from kernel.http.request import Text
 from recordings.api import recording_json
 from routing.actor import QueueService
+from routing.api.schemas import Id
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +66,9 @@ SCOPED_SCAN = 5000  # a scoped caller's recent calls are found among this many n
 class TransferBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    queue_id: str | None = Field(default=None, min_length=1)
+    queue_id: Id | None = None  # as the routing API's ids: letters, digits, _ . -
     min_tier: int | None = Field(default=None, ge=1, le=9)
-    notes: str = Field(default="", max_length=2000)
+    notes: Text = Field(default="", max_length=2000)  # no control characters but tab, lines
 
 
 def add_call_routes(app: web.Application, deps: CallApiDeps) -> None:

@@ -282,3 +282,43 @@ async def test_an_unexpected_error_is_a_json_500_without_details_logged_under_it
     assert (line["error_id"], line["method"], line["route"], line["log_level"]) == (
         error_id, "GET", "/v1/broken/{thing}", "error")
     assert line["exc_info"] is True
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"notes": "ring\x07"}, "body.notes"),
+    ({"notes": "nul\x00"}, "body.notes"),
+    ({"notes": "c1\x85"}, "body.notes"),
+    ({"notes": "x" * 2001}, "body.notes"),
+    ({"queue_id": ""}, "body.queue_id"),
+    ({"queue_id": "claims\r\nAction: Originate"}, "body.queue_id"),
+    ({"queue_id": "two words"}, "body.queue_id"),
+    ({"queue_id": "claims/billing"}, "body.queue_id"),
+    ({"queue_id": "q" * 129}, "body.queue_id"),
+])  # fmt: skip
+async def test_a_transfer_has_an_id_for_a_queue_and_text_for_notes(
+    client: Client, body: dict[str, str], field: str
+) -> None:
+    status, reply = await send(client, "POST", "/v1/calls/c1/transfer",
+                               json.dumps(body).encode(), Role.AGENT)  # fmt: skip
+    assert (status, list(fields(reply))) == (400, [field])
+
+
+async def test_a_transfer_reads_ids_as_the_routing_api_does_and_notes_keep_their_lines(
+    client: Client,
+) -> None:
+    dotted = json.dumps({"queue_id": "billing.tier-2_x"}).encode()
+    status, reply = await send(client, "POST", "/v1/calls/c1/transfer", dotted, Role.AGENT)
+    assert (status, reply["error"]) == (422, "unknown_queue")  # a well-formed id, looked up
+    notes = json.dumps({"queue_id": "claims", "notes": "asked for\r\nthe\tmanager"}).encode()
+    status, reply = await send(client, "POST", "/v1/calls/c1/transfer", notes, Role.AGENT)
+    assert (status, reply["error"]) == (404, "not_found")  # read; no such live call here
+
+
+@pytest.mark.parametrize("username", ["ada\x00", "ada\r\nX-Injected: 1", "ada\x1b[2J", "\x7f",
+                                      "u" * 129, ""])  # fmt: skip
+async def test_a_login_name_is_one_line_without_control_characters(client: Client,
+                                                                   username: str) -> None:
+    login = {"username": username, "password": "correct horse battery"}
+    async with client.post("/v1/login", json=login) as resp:
+        status, reply = resp.status, await resp.json()
+    assert (status, list(fields(reply))) == (400, ["body.username"])
