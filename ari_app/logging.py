@@ -7,10 +7,13 @@ caller can still be joined (the same value gives the same hash), but a hash cann
 without the key: a bare hash of a phone number can (there are few numbers; one was recovered
 from its unsalted 48-bit SHA-256 in 0.19 s).
 
-The key is `HOTLINE_LOG_HMAC_KEY` (16 characters or more; a shorter one is used and warned
-about). Without it, each process draws a random key (and says so in its first lines): hashes
-then join lines within one run of the service, not across restarts, and nobody, the operators
-included, can test a number against them.
+The key is the setting `logging.hmac_key` (`ari_app/settings.py`; environment
+`HOTLINE_LOG_HMAC_KEY`), 16 characters or more, which the service must have when it listens
+beyond loopback. `configure_logging` takes it as `hmac_key`; a caller that passes none gets
+`HOTLINE_LOG_HMAC_KEY` from the environment (a shorter key is used and warned about). Without
+either, the process draws a random key (and says so in its first lines): hashes then join lines
+within one run of the service, not across restarts, and nobody, the operators included, can
+test a number against them.
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
+from pydantic import SecretStr
 
 KEY_ENV = "HOTLINE_LOG_HMAC_KEY"
+KEY_SETTING = f"logging.hmac_key ({KEY_ENV})"  # how the log lines about the key name it
 MIN_KEY_CHARS = 16
 PREFIX = "hmac:"
 DIGITS = 16  # hex digits kept: 64 bits, for joining lines; the key, not the length, protects
@@ -41,10 +46,14 @@ PERSONAL_KEYS = frozenset({
 })  # fmt: skip
 
 
-def log_key(environ: Mapping[str, str] = os.environ) -> tuple[bytes, str | None]:
-    """The configured key, or a random one for this process; with what to warn about
-    (`random`, `short`), if anything."""
-    configured = environ.get(KEY_ENV, "")
+def log_key(environ: Mapping[str, str] = os.environ,
+            configured: SecretStr | str | None = None) -> tuple[bytes, str | None]:  # fmt: skip
+    """The configured key (`configured`, else `HOTLINE_LOG_HMAC_KEY` in `environ`), or a random
+    one for this process; with what to warn about (`random`, `short`), if anything."""
+    if isinstance(configured, SecretStr):
+        configured = configured.get_secret_value()
+    if not configured:
+        configured = environ.get(KEY_ENV, "")
     if not configured:
         return secrets.token_bytes(32), "random"
     key = configured.encode("utf-8", "surrogateescape")
@@ -92,11 +101,12 @@ def redact_personal_data(
     return _redactor(logger, name, event)
 
 
-def configure_logging(level: str = "info", *, json: bool = True,
-                      environ: Mapping[str, str] = os.environ) -> None:  # fmt: skip
-    """Set structlog up for the process; the key is (re)read from `environ`."""
+def configure_logging(level: str = "info", *, hmac_key: SecretStr | str | None = None,
+                      json: bool = True, environ: Mapping[str, str] = os.environ) -> None:
+    """Set structlog up for the process, hashing personal data with `hmac_key` (the setting
+    `logging.hmac_key`); without it the key is (re)read from `environ`."""
     global _redactor
-    key, problem = log_key(environ)
+    key, problem = log_key(environ, hmac_key)
     _redactor = Redactor(key)
     renderer: Any = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
@@ -118,8 +128,8 @@ def configure_logging(level: str = "info", *, json: bool = True,
     )
     if problem == "random":
         structlog.get_logger(__name__).info(
-            "logging.hmac_key_random", setting=KEY_ENV,
+            "logging.hmac_key_random", setting=KEY_SETTING,
             effect="hashes of personal data join lines within this run only")  # fmt: skip
     elif problem == "short":
         structlog.get_logger(__name__).warning(
-            "logging.hmac_key_short", setting=KEY_ENV, wanted=f"{MIN_KEY_CHARS}+ characters")
+            "logging.hmac_key_short", setting=KEY_SETTING, wanted=f"{MIN_KEY_CHARS}+ characters")

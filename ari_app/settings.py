@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from kernel.http.auth import ApiToken, hash_token
 from routing.model import AgentConfig, QueueConfig
@@ -84,6 +92,30 @@ class AuthSettings(_Strict):
     lockout_s: float = Field(default=900, ge=1)  # refused (429) for this long
 
 
+MIN_LOG_KEY_CHARS = 16
+
+
+class LoggingSettings(_Strict):
+    """How logs treat personal data (`ari_app/logging.py`)."""
+
+    # The HMAC key personal data in logs is hashed with: the same key joins one caller's lines
+    # across restarts; without it each process draws a random one (refused off loopback).
+    hmac_key: SecretStr | None = None
+
+    @field_validator("hmac_key", mode="before")
+    @classmethod
+    def _key(cls, value: object) -> object:
+        if value is None or value == "":
+            return None  # unset (an empty variable included)
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if not isinstance(text, str):
+            raise ValueError("must be a string")
+        if len(text) < MIN_LOG_KEY_CHARS:  # the key itself is never put in the message
+            raise ValueError(f"must have at least {MIN_LOG_KEY_CHARS} characters "
+                             "(e.g. `openssl rand -hex 24`)")
+        return text
+
+
 class PromptSettings(_Strict):
     cache_dir: Path = Path("~/.cache/hotline/asterisk-rootfs/var/lib/asterisk/sounds/hotline")
     asterisk_dir: str = "/var/lib/asterisk/sounds/hotline"
@@ -141,6 +173,7 @@ class Settings(_Strict):
     queues: tuple[QueueSettings, ...] = Field(min_length=1)
     agents: tuple[AgentSettings, ...] = ()
     log_level: str = Field(default="info", pattern=r"^(debug|info|warning|error)$")
+    logging: LoggingSettings = LoggingSettings()
     api_tokens: tuple[ApiToken, ...] = ()
     auth: AuthSettings = AuthSettings()
     knowledge: KnowledgeConfig = KnowledgeConfig()
@@ -200,6 +233,7 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "HOTLINE_PROMPTS_DIR": ("prompts", "cache_dir"),
     "HOTLINE_PROMPTS_ASTERISK_DIR": ("prompts", "asterisk_dir"),
     "HOTLINE_LOG_LEVEL": ("log_level",),
+    "HOTLINE_LOG_HMAC_KEY": ("logging", "hmac_key"),
     "HOTLINE_KNOWLEDGE_URL": ("knowledge", "url"),
     "HOTLINE_KNOWLEDGE_TOKEN": ("knowledge", "token"),
     "HOTLINE_SPEECH_ENGINE": ("speech", "engine"),
@@ -290,7 +324,8 @@ def _read_tokens(settings: Settings, where: Path, env: dict[str, str]) -> Settin
 
 def public_bind_problems(settings: Settings) -> list[str]:
     """Why the settings must not serve beyond loopback: tokens anyone can read in this
-    repository, ARI/AMI secrets left at their defaults. Empty when bound to loopback."""
+    repository, ARI/AMI secrets left at their defaults, no key for hashing personal data in
+    the logs. Empty when bound to loopback."""
     if settings.http.loopback:
         return []
     why = f"not allowed while http.host is {settings.http.host!r} (not loopback)"
@@ -301,6 +336,9 @@ def public_bind_problems(settings: Settings) -> list[str]:
                         ("asterisk.ami_secret", ast.ami_secret)):
         if value in DEVELOPMENT_SECRETS:
             problems.append(f"{name}: unset or the default {value!r}; {why}")
+    if settings.logging.hmac_key is None:
+        problems.append("logging.hmac_key: unset (HOTLINE_LOG_HMAC_KEY, 16+ characters): "
+                        f"personal data in the logs would be hashed with a random key; {why}")
     return problems
 
 

@@ -19,7 +19,8 @@ queues:
   - {id: billing, name: Billing}
 """
 SECRET = "a-real-random-token-7f3a9c1e"
-REAL = "asterisk: {ari_password: s3cret-ari, ami_secret: s3cret-ami}\n"
+LOG_KEY = "logging: {hmac_key: a-real-log-hashing-key-5d1e}\n"
+REAL = "asterisk: {ari_password: s3cret-ari, ami_secret: s3cret-ami}\n" + LOG_KEY
 
 
 def load(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> Settings:
@@ -157,7 +158,7 @@ def test_a_published_token_is_refused_even_as_its_hash_or_from_the_environment(
 def test_default_asterisk_secrets_are_refused_beyond_loopback(
     tmp_path: Path, asterisk: str, field: str
 ) -> None:
-    text = f"asterisk: {asterisk}\nhttp: {{host: '::'}}\n"
+    text = f"asterisk: {asterisk}\nhttp: {{host: '::'}}\n" + LOG_KEY
     with pytest.raises(ConfigError) as caught:
         load(tmp_path, text)
     assert str(caught.value) == (f"{tmp_path / 'hotline.yaml'}: {field}; not allowed while "
@@ -182,7 +183,26 @@ def test_the_development_configuration_refuses_to_serve_beyond_loopback() -> Non
     with pytest.raises(ConfigError) as caught:
         load_settings(config, env={"HOTLINE_HTTP_HOST": "0.0.0.0"})
     assert {line.split(": ")[1] for line in str(caught.value).splitlines()} == {
-        "api_tokens[0]", "api_tokens[1]", "asterisk.ari_password", "asterisk.ami_secret"}
+        "api_tokens[0]", "api_tokens[1]", "asterisk.ari_password", "asterisk.ami_secret",
+        "logging.hmac_key"}
+
+
+def test_no_log_hashing_key_is_refused_beyond_loopback_in_one_line_naming_the_field(
+    tmp_path: Path,
+) -> None:
+    """Without a key each process hashes with a random one: lines about one caller cannot be
+    joined across restarts, and nothing says whether two runs' hashes are comparable."""
+    real_without_key = REAL.replace(LOG_KEY, "")
+    assert public_bind_problems(load(tmp_path, real_without_key)) == []  # loopback: a random key
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, real_without_key + "http: {host: 0.0.0.0}\n")
+    assert str(caught.value) == (
+        f"{tmp_path / 'hotline.yaml'}: logging.hmac_key: unset (HOTLINE_LOG_HMAC_KEY, 16+ "
+        "characters): personal data in the logs would be hashed with a random key; not allowed "
+        "while http.host is '0.0.0.0' (not loopback)")
+    from_env = load(tmp_path, real_without_key + "http: {host: 0.0.0.0}\n",
+                    env={"HOTLINE_LOG_HMAC_KEY": "k" * 16})  # fmt: skip
+    assert public_bind_problems(from_env) == []
 
 
 # --- tokens for the service's own tools -----------------------------------------------------

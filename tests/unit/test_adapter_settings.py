@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from ari_app.settings import ENV_OVERRIDES, ConfigError, Settings, load_settings
 from routing.model import AgentConfig, QueueConfig
@@ -57,6 +58,7 @@ ENV_VALUES: dict[str, tuple[str, object]] = {
     "HOTLINE_PROMPTS_DIR": ("/srv/prompts", Path("/srv/prompts")),
     "HOTLINE_PROMPTS_ASTERISK_DIR": ("/var/lib/asterisk/sounds/x", "/var/lib/asterisk/sounds/x"),
     "HOTLINE_LOG_LEVEL": ("debug", "debug"),
+    "HOTLINE_LOG_HMAC_KEY": ("a-log-hashing-key-0123", SecretStr("a-log-hashing-key-0123")),
     "HOTLINE_KNOWLEDGE_URL": ("http://kb:8000", "http://kb:8000"),
     "HOTLINE_KNOWLEDGE_TOKEN": ("kb-token", "kb-token"),
     "HOTLINE_SPEECH_ENGINE": ("vosk", "vosk"),
@@ -203,3 +205,26 @@ def test_api_tokens_keep_their_secret_out_of_reprs(tmp_path: Path) -> None:
     token = settings.api_tokens[0]
     assert token.token.get_secret_value() == "a-token-of-sixteen-chars"
     assert "a-token-of-sixteen-chars" not in repr(settings)
+
+
+# --- the log hashing key ----------------------------------------------------------------------
+
+
+def test_the_log_hashing_key_is_secret_optional_and_at_least_16_characters(
+    tmp_path: Path,
+) -> None:
+    assert load(tmp_path).logging.hmac_key is None
+    assert load(tmp_path, env={"HOTLINE_LOG_HMAC_KEY": ""}).logging.hmac_key is None  # unset
+    key = "sixteen-chars-ok"
+    settings = load(tmp_path, MINIMAL + f"logging: {{hmac_key: {key}}}\n")
+    assert settings.logging.hmac_key == SecretStr(key)
+    assert key not in repr(settings) and key not in str(settings)
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, env={"HOTLINE_LOG_HMAC_KEY": "fifteen-chars-x"})
+    assert str(caught.value) == (f"{tmp_path / 'hotline.yaml'}: logging.hmac_key: must have at "
+                                 "least 16 characters (e.g. `openssl rand -hex 24`)")
+    assert "fifteen-chars-x" not in str(caught.value)
+    with pytest.raises(ConfigError, match=r"logging\.hmac_key: must be a string"):
+        load(tmp_path, MINIMAL + "logging: {hmac_key: [a, b]}\n")
+    with pytest.raises(ConfigError, match=r"logging\.hmac_kye: Extra inputs"):
+        load(tmp_path, MINIMAL + "logging: {hmac_kye: sixteen-chars-ok}\n")

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import structlog
+from pydantic import SecretStr
 
 from ari_app.logging import (
     KEY_ENV,
@@ -78,7 +79,10 @@ def test_question_and_transcript_like_fields_are_personal(key: str) -> None:
     assert key.lower() in PERSONAL_KEYS
 
 
-def test_the_key_comes_from_the_environment_or_is_random_per_process() -> None:
+def test_the_key_comes_from_the_setting_else_the_environment_or_is_random_per_process() -> None:
+    assert log_key({}, SecretStr(KEY.decode())) == (KEY, None)
+    assert log_key({KEY_ENV: "another-key-of-16+-chars"}, KEY.decode()) == (KEY, None)
+    assert log_key({KEY_ENV: KEY.decode()}, None) == (KEY, None)
     assert log_key({KEY_ENV: KEY.decode()}) == (KEY, None)
     assert log_key({KEY_ENV: "short"}) == (b"short", "short")
     first, why = log_key({})
@@ -100,12 +104,25 @@ def test_configured_logging_hashes_with_the_configured_key(
 
 
 @pytest.mark.usefixtures("restored_structlog")
+def test_configured_logging_hashes_with_the_settings_key_over_the_environment(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("info", hmac_key=SecretStr(KEY.decode()),
+                      environ={KEY_ENV: "a-different-key-from-the-env"})  # fmt: skip
+    structlog.get_logger("test").info("call.queued", caller_number=NUMBER)
+    [line] = [json.loads(x) for x in capsys.readouterr().err.splitlines()]
+    assert line["caller_number"] == keyed(NUMBER)
+    assert KEY.decode() not in json.dumps(line)
+
+
+@pytest.mark.usefixtures("restored_structlog")
 def test_without_a_key_the_service_says_its_hashes_hold_for_this_run_only(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     configure_logging("info", environ={})
     lines = [json.loads(x) for x in capsys.readouterr().err.splitlines()]
-    assert [line["event"] for line in lines] == ["logging.hmac_key_random"]
+    assert [(line["event"], line["setting"]) for line in lines] == [
+        ("logging.hmac_key_random", "logging.hmac_key (HOTLINE_LOG_HMAC_KEY)")]
     configure_logging("info", environ={KEY_ENV: "short"})
     lines = [json.loads(x) for x in capsys.readouterr().err.splitlines()]
     assert [(line["event"], line["level"]) for line in lines] == [("logging.hmac_key_short",
