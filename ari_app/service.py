@@ -50,6 +50,7 @@ UNREACHABLE_DEVICE_STATES = frozenset({"UNAVAILABLE", "INVALID"})
 HAND_OVER_TIMEOUT_S = 3.0  # SIGTERM to exit stays within 5 s
 HTTP_SHUTDOWN_TIMEOUT_S = 0.5
 ADOPTION_ATTEMPTS = 5
+ARI_RECONNECT_CAP_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -107,8 +108,10 @@ class HotlineService:
             self.router = CallEngine(parts.ari, self.settings.asterisk.app, parts.call_deps,
                                      db.calls, parts.hub)
             ast = self.settings.asterisk
+            # Reconnect often: while the stream is down no call hears its events.
             stream = AriEventStream(ast.events_url.removesuffix("/events"), ast.ari_user,
-                                    ast.ari_password, [ast.app], backoff=Backoff())
+                                    ast.ari_password, [ast.app],
+                                    backoff=Backoff(cap=ARI_RECONNECT_CAP_S))
             monitor = self._ami(parts)
             await self._start_http(stack, parts, stream, monitor)
             async with asyncio.TaskGroup() as tasks:

@@ -56,8 +56,11 @@ class BridgeRecorder:
         if finished is None:
             return
         try:
-            if not finished.done():
-                await gone_ok(self._call.ari.stop_recording(name), "recording")
+            if not finished.done() and \
+                    not await gone_ok(self._call.ari.stop_recording(name), "recording"):
+                # No live recording to stop (it ended with its bridge, or Asterisk is gone):
+                # no RecordingFinished will come; the file is already what it will be.
+                return
             async with asyncio.timeout(timeout_s):
                 await finished
         except TimeoutError:

@@ -70,3 +70,14 @@ async def test_asterisk_restart_finishes_every_call_with_a_reason(
     assert report.asterisk is not None
     assert report.asterisk.health_while_down, "no /health answer while Asterisk was down"
     _assert_done(report)
+
+
+@pytest.mark.long
+async def test_asterisk_killed_finishes_every_call_as_lost_within_5_s_of_reconnect(
+        ari: AriRest, tmp_path: Path) -> None:
+    # kill -9: no hangup events at all; the calls end when the event stream reconnects and the
+    # service finds their channels gone.
+    report = await _drill("asterisk-crash", tmp_path)
+    assert report.asterisk is not None
+    assert report.asterisk.health_while_down, "no /health answer while Asterisk was down"
+    _assert_done(report)
