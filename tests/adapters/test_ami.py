@@ -21,19 +21,15 @@ def fast() -> Backoff:
     return Backoff(0.01, cap=0.05)
 
 
-async def ami_command(target: AsteriskTarget, command: str) -> str:
-    """Run one CLI command through a separate plain AMI session; its whole answer."""
-    reader, writer = await asyncio.open_connection(target.ami_host, target.ami_port)
-    writer.write(
-        f"Action: Login\r\nUsername: {target.ami_user}\r\nSecret: {target.ami_secret}\r\n"
-        f"Events: off\r\n\r\nAction: Command\r\nCommand: {command}\r\n\r\n"
-        "Action: Logoff\r\n\r\n".encode()
-    )
+async def asterisk_cli(target: AsteriskTarget, command: str) -> str:
+    """Run one CLI command on the development Asterisk (its console socket, as an operator
+    would): the service's AMI user may not run commands (least privilege, manager.conf)."""
+    process = await asyncio.create_subprocess_exec(
+        "chroot", str(target.rootfs), "/usr/sbin/asterisk", "-rx", command,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     async with asyncio.timeout(5):
-        answer = await reader.read()  # until Asterisk closes after Logoff
-    writer.close()
-    await writer.wait_closed()
-    return answer.decode()
+        out, _ = await process.communicate()
+    return out.decode()
 
 
 class Heard:
@@ -70,7 +66,7 @@ async def custom_device(asterisk_ami: AsteriskTarget) -> AsyncIterator[str]:
     """A fresh Custom: device; removed from Asterisk's database afterwards."""
     name = f"test-{uuid.uuid4().hex[:10]}"
     yield f"Custom:{name}"
-    await ami_command(asterisk_ami, f"database del CustomDevstate {name}")
+    await asterisk_cli(asterisk_ami, f"database del CustomDevstate {name}")
 
 
 def monitor_for(target: AsteriskTarget, *, secret: str | None = None) -> AmiMonitor:
@@ -81,7 +77,7 @@ def monitor_for(target: AsteriskTarget, *, secret: str | None = None) -> AmiMoni
 async def test_seeds_on_connect_then_follows_changes(
     asterisk_ami: AsteriskTarget, custom_device: str
 ) -> None:
-    answer = await ami_command(asterisk_ami, f"devstate change {custom_device} INUSE")
+    answer = await asterisk_cli(asterisk_ami, f"devstate change {custom_device} INUSE")
     assert "Changing" in answer, answer
     monitor = monitor_for(asterisk_ami)
     heard = Heard()
@@ -93,7 +89,7 @@ async def test_seeds_on_connect_then_follows_changes(
         assert monitor.states[custom_device] == "INUSE"
         assert (custom_device, "INUSE") in heard.items
 
-        await ami_command(asterisk_ami, f"devstate change {custom_device} UNAVAILABLE")
+        await asterisk_cli(asterisk_ami, f"devstate change {custom_device} UNAVAILABLE")
         await heard.wait_for(custom_device, "UNAVAILABLE")
         assert monitor.states[custom_device] == "UNAVAILABLE"
         assert await monitor.device_state(custom_device) == "UNAVAILABLE"
@@ -114,7 +110,7 @@ async def test_a_failing_listener_does_not_stop_the_others(
     async with running(monitor) as task:
         async with asyncio.timeout(5):
             await monitor.wait_connected()
-        await ami_command(asterisk_ami, f"devstate change {custom_device} RINGING")
+        await asterisk_cli(asterisk_ami, f"devstate change {custom_device} RINGING")
         await heard.wait_for(custom_device, "RINGING")
         assert not task.done()
 
@@ -170,9 +166,29 @@ async def test_reconnects_and_reseeds_after_the_connection_drops(
                 proxy.drop_all()
                 # Changed while we are cut off (the monitor waits 1 s before reconnecting):
                 # only the DeviceStateList on reconnect can bring it in.
-                await ami_command(asterisk_ami, f"devstate change {custom_device} INUSE")
+                await asterisk_cli(asterisk_ami, f"devstate change {custom_device} INUSE")
                 assert custom_device not in monitor.states
                 await heard.wait_for(custom_device, "INUSE")
                 assert monitor.connected
     lost = [line for line in logs if line["event"] == "ami.unreachable"]
     assert lost and lost[0]["error"] == "connection lost"
+
+
+async def test_the_service_ami_user_may_not_run_commands_or_originate(
+    asterisk_ami: AsteriskTarget,
+) -> None:
+    reader, writer = await asyncio.open_connection(asterisk_ami.ami_host, asterisk_ami.ami_port)
+    writer.write(
+        f"Action: Login\r\nUsername: {asterisk_ami.ami_user}\r\n"
+        f"Secret: {asterisk_ami.ami_secret}\r\nEvents: off\r\n\r\n"
+        "Action: Command\r\nActionID: cmd\r\nCommand: core show version\r\n\r\n"
+        "Action: Originate\r\nActionID: orig\r\nChannel: Local/never@sim-agents\r\n"
+        "Application: Wait\r\nData: 1\r\n\r\n"
+        "Action: Logoff\r\n\r\n".encode()
+    )
+    async with asyncio.timeout(5):
+        answer = (await reader.read()).decode()
+    writer.close()
+    await writer.wait_closed()
+    assert "Authentication accepted" in answer
+    assert answer.count("Permission denied") == 2, answer
