@@ -22,6 +22,8 @@ class RecordingOut(BaseModel):
     format: str = Field(description="the audio format, e.g. wav")
     size_bytes: int
     sha256: str
+    audio: str = Field(description="the link to its audio: /v1/recordings/{recording_id}/audio "
+                                   "(a server path is never shown)")
 
 
 def routes() -> list[Route]:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, RootModel
 from ari_app.calls.api import MAX_LIMIT, TransferBody
 from ari_app.calls.record import CallOutcome
 from kernel.http.openapi import Param, Route
+from recordings.openapi import RecordingOut
 
 ANY_ID = Param("call_id", "path", "the call's id", {"type": "string", "minLength": 1})
 
@@ -35,7 +36,7 @@ class CallsOut(RootModel[list[CallOut]]):
 class CallDetailOut(BaseModel):
     call: CallOut
     journey: list[dict[str, Any]] = Field(description="journey events: type, t and details")
-    recordings: list[dict[str, Any]]
+    recordings: list[RecordingOut]
     survey: dict[str, Any] | None
 
 

@@ -8,6 +8,11 @@ the document's own route); `/health` and `/ready` are listed here, beside `healt
 `build_web_app` calls `publish_openapi(app)` once the rooms are added: it puts the document where
 the document's route serves it from, and logs any route served but not documented (or the other
 way round); a unit test holds the two equal.
+
+Every route that is not open takes what the authentication middleware (`auth.py`) takes: a
+bearer token, or a browser session's cookie, with the session's `X-CSRF-Token` header on
+requests that change something. The cookie's name depends on where the service listens
+(`ari_app/access/sessions.py`), so both names are listed.
 """
 
 from __future__ import annotations
@@ -20,9 +25,10 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from ari_app.access.openapi import routes as access_routes
+from ari_app.access.sessions import CSRF_HEADER, SessionPolicy
 from ari_app.calls.openapi import routes as call_routes
-from ari_app.web.auth import ACCESS, Access, RouteKey, served_routes
-from kernel.http.openapi import Route, document
+from ari_app.web.auth import ACCESS, SAFE_METHODS, Access, RouteKey, served_routes
+from kernel.http.openapi import Requirements, Route, Schema, document
 from recordings.openapi import routes as recording_routes
 from routing.api.app import OPENAPI
 from routing.api.app import routes as routing_routes
@@ -33,9 +39,34 @@ TITLE = "Hotline API"
 DESCRIPTION = (
     "Calls and their journeys, recordings, the routing configuration (versioned, audited, "
     "applied live), agent states, the live queues, health and readiness. Each operation "
-    "names the roles that may call it (`x-roles`); open ones need no credentials. Errors "
+    "names the roles that may call it (`x-roles`); open ones need no credentials. Machines "
+    "send a bearer token; people log in (`POST /v1/login`) and send the session cookie, with "
+    f"the session's `{CSRF_HEADER}` header on requests that change something. Errors "
     "are one shape: `{error, message, problems: [{field, message}]}`."
 )
+
+LOGIN = "a person's browser session, set by POST /v1/login (HttpOnly, SameSite=Strict)"
+SCHEMES: dict[str, Schema] = {
+    "bearer": {"type": "http", "scheme": "bearer",
+               "description": "a machine's API token (`api_tokens` in the configuration)"},
+    "session": {"type": "apiKey", "in": "cookie",
+                "name": SessionPolicy(secure_cookie=False).cookie_name,
+                "description": f"{LOGIN}; its name while the service listens on loopback only"},
+    "host_session": {"type": "apiKey", "in": "cookie", "name": SessionPolicy().cookie_name,
+                     "description": f"{LOGIN}; its name (Secure, HTTPS only) while the service "
+                                    "listens beyond loopback"},
+    "csrf": {"type": "apiKey", "in": "header", "name": CSRF_HEADER,
+             "description": "the session's CSRF token (in the login answer and GET /v1/session),"
+                            " sent with the session cookie on every request that changes "
+                            "something (not GET, HEAD or OPTIONS); without it 403 `csrf`"},
+}  # fmt: skip
+
+
+def security(route: Route) -> Requirements:
+    """A bearer token, or a session cookie (with the CSRF header when the request changes
+    something): what the authentication middleware accepts on every route that is not open."""
+    csrf: dict[str, list[str]] = {} if route.method in SAFE_METHODS else {"csrf": []}
+    return [{"bearer": []}, {"session": [], **csrf}, {"host_session": [], **csrf}]
 
 
 class HealthOut(BaseModel):
@@ -68,7 +99,8 @@ def routes() -> list[Route]:
 
 def whole_document(access: Mapping[RouteKey, Access] = ACCESS) -> dict[str, Any]:
     return document(routes(), title=TITLE, description=DESCRIPTION,
-                    roles=lambda route: roles(access, route))  # fmt: skip
+                    roles=lambda route: roles(access, route), schemes=SCHEMES,
+                    security=security)  # fmt: skip
 
 
 def roles(access: Mapping[RouteKey, Access], route: Route) -> Iterable[str] | None:

@@ -3,7 +3,8 @@
 Each room lists its routes (`Route`) next to where it registers them; the service merges every
 room's list into one document (`ari_app/web/openapi.py`), and a test compares that document
 with what the app serves. Who may call a route is not the room's to say: the document is
-written with a `roles` function, which the service answers from its one access table.
+written with a `roles` function, which the service answers from its one access table, and with
+the credentials a route takes (`schemes` and `security`: a bearer token unless told otherwise).
 """
 
 from __future__ import annotations
@@ -70,11 +71,22 @@ ERROR_TEXT = {
 SUCCESS_TEXT = {101: "switching protocols", 201: "created", 202: "accepted", 204: "done"}
 
 Roles = Callable[[Route], Iterable[str] | None]  # None: open to anyone
+# The security requirements of a route that needs credentials: any one of the entries, each
+# entry's schemes together (e.g. a session cookie and its CSRF header).
+Requirements = list[dict[str, list[str]]]
+Security = Callable[[Route], Requirements]
+BEARER: Mapping[str, Schema] = {"bearer": {"type": "http", "scheme": "bearer"}}
 
 
-def document(routes: Sequence[Route], *, title: str, description: str,
-             roles: Roles) -> dict[str, Any]:  # fmt: skip
-    """The OpenAPI 3.1 document of `routes`; `roles(route)` says who may call each one."""
+def bearer_only(_route: Route) -> Requirements:
+    return [{"bearer": []}]
+
+
+def document(routes: Sequence[Route], *, title: str, description: str, roles: Roles,
+             schemes: Mapping[str, Schema] = BEARER,
+             security: Security = bearer_only) -> dict[str, Any]:  # fmt: skip
+    """The OpenAPI 3.1 document of `routes`; `roles(route)` says who may call each one, and
+    `security(route)` with which of the `schemes` (for routes that are not open)."""
     models = {m for r in routes for m in (r.body, r.response)
               if isinstance(m, type) and issubclass(m, BaseModel)}  # fmt: skip
     models.add(ErrorOut)
@@ -84,7 +96,11 @@ def document(routes: Sequence[Route], *, title: str, description: str,
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         who = roles(route)
-        spec = _operation(route, ref, None if who is None else sorted(who))
+        needs = [] if who is None else security(route)
+        unknown = {name for entry in needs for name in entry} - set(schemes)
+        if unknown:
+            raise ValueError(f"{route.method} {route.path}: no security scheme {sorted(unknown)}")
+        spec = _operation(route, ref, None if who is None else sorted(who), needs)
         paths.setdefault(route.path, {})[route.method.lower()] = spec
     return {
         "openapi": "3.1.0",
@@ -92,13 +108,13 @@ def document(routes: Sequence[Route], *, title: str, description: str,
         "paths": paths,
         "components": {
             "schemas": defs.get("$defs", {}),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {name: dict(scheme) for name, scheme in schemes.items()},
         },
     }
 
 
-def _operation(route: Route, ref: Mapping[type[BaseModel], Schema],
-               roles: list[str] | None) -> dict[str, Any]:  # fmt: skip
+def _operation(route: Route, ref: Mapping[type[BaseModel], Schema], roles: list[str] | None,
+               security: Requirements) -> dict[str, Any]:  # fmt: skip
     spec: dict[str, Any] = {
         "summary": route.summary,
         "tags": [route.tag],
@@ -107,10 +123,8 @@ def _operation(route: Route, ref: Mapping[type[BaseModel], Schema],
     }
     if route.description:
         spec["description"] = route.description
-    if roles is None:
-        spec["security"] = []  # open: no credentials needed
-    else:
-        spec["security"] = [{"bearer": []}]
+    spec["security"] = security  # open: [], no credentials needed
+    if roles is not None:
         spec["x-roles"] = roles
     if params := _params(route):
         spec["parameters"] = params

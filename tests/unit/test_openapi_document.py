@@ -4,6 +4,7 @@ each with who may call it as the access table says, every reference resolved."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,10 +12,15 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from structlog.testing import capture_logs
 
+from ari_app.access.sessions import CSRF_HEADER, SessionPolicy
 from ari_app.db.database import Database
 from ari_app.web.app import assemble
-from ari_app.web.auth import ACCESS, served_routes
+from ari_app.web.auth import ACCESS, SAFE_METHODS, served_routes
 from ari_app.web.openapi import documented, publish_openapi, whole_document
+from kernel.http.openapi import Route, document
+from recordings.api import recording_json
+from recordings.model import RecordingMeta
+from recordings.openapi import RecordingOut
 from routing.api.app import OPENAPI_PATH
 from tests.unit.test_api_inputs import whole_app
 from tests.unit.test_calls_api import TOKENS
@@ -41,9 +47,62 @@ def test_who_may_call_each_route_is_the_access_tables_answer() -> None:
                 assert (spec["security"], "x-roles" in spec) == ([], False), (method, path)
             else:
                 assert spec["x-roles"] == sorted(r.value for r in rule.roles), (method, path)
-                assert spec["security"] == [{"bearer": []}]
+                assert spec["security"] == (SAFE if method.upper() in SAFE_METHODS
+                                            else CHANGING), (method, path)  # fmt: skip
                 assert {"401", "403"} <= set(spec["responses"]), (method, path)
             assert "400" in spec["responses"], (method, path)  # every request is checked
+
+
+SAFE = [{"bearer": []}, {"session": []}, {"host_session": []}]
+CHANGING = [{"bearer": []}, {"session": [], "csrf": []}, {"host_session": [], "csrf": []}]
+
+
+def test_the_security_schemes_are_what_the_middleware_takes() -> None:
+    """A bearer token, or the session cookie by either of its names (loopback or not), and
+    the CSRF header with the cookie on requests that change something."""
+    schemes = whole_document()["components"]["securitySchemes"]
+    assert (schemes["bearer"]["type"], schemes["bearer"]["scheme"]) == ("http", "bearer")
+    cookies = {name: (s["type"], s["in"], s["name"]) for name, s in schemes.items()
+               if name != "bearer"}  # fmt: skip
+    assert cookies == {
+        "session": ("apiKey", "cookie", SessionPolicy(secure_cookie=False).cookie_name),
+        "host_session": ("apiKey", "cookie", SessionPolicy(secure_cookie=True).cookie_name),
+        "csrf": ("apiKey", "header", CSRF_HEADER),
+    }
+    assert (cookies["session"][2], cookies["host_session"][2], CSRF_HEADER) == (
+        "hotline_session", "__Host-hotline_session", "X-CSRF-Token")
+    assert all(s.get("description") for s in schemes.values())
+
+
+def test_a_route_that_needs_credentials_takes_a_session_cookie_too() -> None:
+    paths = whole_document()["paths"]
+    assert paths["/v1/calls"]["get"]["security"] == SAFE
+    assert paths["/v1/events"]["get"]["security"] == SAFE  # the WebSocket too
+    assert paths["/v1/calls/{call_id}/transfer"]["post"]["security"] == CHANGING
+    assert paths["/v1/logout"]["post"]["security"] == CHANGING
+    assert paths["/v1/login"]["post"]["security"] == []  # open
+
+
+def test_a_security_requirement_naming_no_scheme_is_refused() -> None:
+    route = Route("GET", "/x", "x", "x")
+    with pytest.raises(ValueError, match=r"GET /x: no security scheme \['cookie'\]"):
+        document([route], title="t", description="d", roles=lambda _r: ["admin"],
+                 security=lambda _r: [{"cookie": []}])  # fmt: skip
+    assert document([route], title="t", description="d", roles=lambda _r: None,
+                    security=lambda _r: [{"cookie": []}])["paths"]["/x"]["get"]["security"] == []
+
+
+def test_a_recordings_details_are_documented_field_for_field() -> None:
+    """What `recording_json` answers (in /v1/recordings/{id} and a call's details) is exactly
+    RecordingOut: the audio link included, no server path."""
+    meta = RecordingMeta("r1", "c1", "claims", "alice", datetime.now(UTC), 4.0, "wav", 64000,
+                         "0" * 64, "/var/lib/hotline/recordings/r1.wav")  # fmt: skip
+    shown = recording_json(meta)
+    assert set(shown) == set(RecordingOut.model_fields)
+    assert RecordingOut.model_validate(shown).audio == "/v1/recordings/r1/audio"
+    detail = whole_document()["components"]["schemas"]["CallDetailOut"]
+    assert detail["properties"]["recordings"]["items"] == {
+        "$ref": "#/components/schemas/RecordingOut"}
 
 
 def refs(node: Any) -> list[str]:
