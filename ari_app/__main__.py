@@ -105,7 +105,7 @@ def _run(args: argparse.Namespace) -> int:
     from ari_app.service import HotlineService  # not needed by the other commands
 
     settings, flow = load_all(args.config)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, hmac_key=settings.logging.hmac_key)
     asyncio.run(_serve(HotlineService(settings, flow), drain=args.drain))
     return 0
 

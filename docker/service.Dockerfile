@@ -56,6 +56,6 @@ EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('HOTLINE_HTTP_PORT', '8080'), timeout=4)"]
 
-# The configuration is mounted here (docker/compose.yaml mounts config/hotline.yaml).
+# The configuration is mounted here (docker/compose.yaml mounts docker/hotline.yaml).
 # --config is an option of "hotline" itself, so it comes before the command (ari_app/__main__.py).
 CMD ["hotline", "--config", "/etc/hotline/hotline.yaml", "run"]
