@@ -26,7 +26,7 @@ from ari_app.ari.fake_state import (
 if TYPE_CHECKING:
     from ari_app.ari.fake import FakeAsterisk
 
-CREATED = frozenset({rest.PLAY, rest.RECORD_BRIDGE})
+CREATED = frozenset({rest.PLAY, rest.RECORD_BRIDGE, rest.RECORD_CHANNEL})
 _ENDED = ("done", "failed")
 
 
@@ -102,6 +102,10 @@ def bridge_gone(fake: FakeAsterisk, bridge: FakeBridge) -> None:
 
 def _record_bridge(fake: FakeAsterisk, r: Req) -> dict[str, Any]:
     return _record(fake, r, f"bridge:{fake.bridge(r.path['bridgeId']).id}")
+
+
+def _record_channel(fake: FakeAsterisk, r: Req) -> dict[str, Any]:
+    return _record(fake, r, f"channel:{fake.stasis_channel(r.path['channelId']).id}")
 
 
 def _record(fake: FakeAsterisk, r: Req, target_uri: str) -> dict[str, Any]:
@@ -194,7 +198,7 @@ def _write(path: Path | None, fmt: str, seconds: float) -> Path | None:
 HANDLERS: dict[rest.Route, Callable[[FakeAsterisk, Req], Any]] = {
     rest.PLAY: _play, rest.STOP_PLAYBACK: _stop_playback, rest.GET_PLAYBACK: _get_playback,
     rest.START_MOH: _start_moh, rest.STOP_MOH: _stop_moh, rest.RECORD_BRIDGE: _record_bridge,
-    rest.GET_LIVE_RECORDING: _get_live_recording,
+    rest.RECORD_CHANNEL: _record_channel, rest.GET_LIVE_RECORDING: _get_live_recording,
     rest.STOP_RECORDING: _stop_recording,
     rest.DELETE_STORED_RECORDING: _delete_stored_recording,
 }  # fmt: skip

@@ -66,6 +66,7 @@ SEND_DTMF = _route("POST", "/channels/{channelId}/dtmf", "dtmf between duration"
 GET_VARIABLE = _route("GET", "/channels/{channelId}/variable", "variable")
 SET_VARIABLE = _route("POST", "/channels/{channelId}/variable", "variable value")
 CONTINUE = _route("POST", "/channels/{channelId}/continue", "context extension priority")
+RECORD_CHANNEL = _route("POST", "/channels/{channelId}/record", _RECORD_QUERY)
 SNOOP = _route("POST", "/channels/{channelId}/snoop/{snoopId}", "spy whisper app appArgs")
 LIST_BRIDGES = _route("GET", "/bridges")
 CREATE_BRIDGE = _route("POST", "/bridges/{bridgeId}", "type name")
@@ -85,7 +86,7 @@ EXTERNAL_MEDIA = _route(
 ROUTES: tuple[Route, ...] = (
     ASTERISK_INFO, LIST_APPLICATIONS, LIST_CHANNELS, ORIGINATE, GET_CHANNEL, HANGUP, ANSWER,
     RING, PLAY, STOP_PLAYBACK, START_MOH, STOP_MOH, SEND_DTMF, GET_VARIABLE, SET_VARIABLE,
-    CONTINUE, SNOOP, LIST_BRIDGES, CREATE_BRIDGE, DESTROY_BRIDGE, ADD_CHANNEL,
+    CONTINUE, RECORD_CHANNEL, SNOOP, LIST_BRIDGES, CREATE_BRIDGE, DESTROY_BRIDGE, ADD_CHANNEL,
     REMOVE_CHANNEL, RECORD_BRIDGE, GET_LIVE_RECORDING, STOP_RECORDING, DELETE_STORED_RECORDING,
     GET_PLAYBACK, EXTERNAL_MEDIA,
 )  # fmt: skip
@@ -313,6 +314,23 @@ class AriRest:
         query = _record_query(name, fmt, if_exists, beep, max_duration_s, terminate_on)
         path = {"bridgeId": bridge_id}
         return parse_live_recording(await self._call(RECORD_BRIDGE, path, query))
+
+    async def record_channel(
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        fmt: str = "wav",
+        if_exists: str = "fail",
+        beep: bool = False,
+        max_duration_s: int = 0,
+        terminate_on: str = "none",
+    ) -> LiveRecording:
+        """Record what the channel reads (for a snoop: what it spies on); options as for
+        `record_bridge`."""
+        query = _record_query(name, fmt, if_exists, beep, max_duration_s, terminate_on)
+        path = {"channelId": channel_id}
+        return parse_live_recording(await self._call(RECORD_CHANNEL, path, query))
 
 
     async def get_live_recording(self, name: str) -> LiveRecording:
