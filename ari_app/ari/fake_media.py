@@ -3,6 +3,8 @@
 A stopped playback ends "done" and one cut short by a hangup "failed", as
 res/res_stasis_playback.c (`playback_final_update`) decides; a recording ends "done" when
 stopped, when its bridge is destroyed or its channel hangs up, or after maxDurationSeconds.
+Muting a live recording is idempotent, as res_stasis_recording.c's `toggle_recording_mute`:
+each muted stretch is kept on the recording (`FakeRecording.muted`), the file keeps its length.
 """
 
 from __future__ import annotations
@@ -136,6 +138,10 @@ def _finish_recording(fake: FakeAsterisk, recording: FakeRecording) -> None:
     fake.cancel_timers(f"recording:{recording.name}")
     recording.state = "done"
     recording.duration_s = fake.now() - recording.started_at
+    if recording.muted_since is not None:  # ended muted: the stretch ends with the file
+        recording.muted.append((recording.muted_since - recording.started_at,
+                                recording.duration_s))
+        recording.muted_since = None
     recording.path = _write(_spool_file(fake, recording.name, recording.format),
                             recording.format, recording.duration_s)  # fmt: skip
     fake.stored.add(recording.name)
@@ -157,6 +163,25 @@ def _live_recording(fake: FakeAsterisk, name: str) -> FakeRecording:
 
 def _stop_recording(fake: FakeAsterisk, r: Req) -> None:
     _finish_recording(fake, _live_recording(fake, r.path["recordingName"]))
+
+
+def _mute_recording(fake: FakeAsterisk, r: Req) -> None:
+    recording = _live_recording(fake, r.path["recordingName"])
+    if recording.state != "recording":
+        raise Reject(409, "Recording not in session")
+    if recording.muted_since is None:
+        recording.muted_since = fake.now()
+
+
+def _unmute_recording(fake: FakeAsterisk, r: Req) -> None:
+    recording = _live_recording(fake, r.path["recordingName"])
+    if recording.state != "recording":
+        raise Reject(409, "Recording not in session")
+    if recording.muted_since is not None:
+        now = fake.now()
+        recording.muted.append((recording.muted_since - recording.started_at,
+                                now - recording.started_at))
+        recording.muted_since = None
 
 
 def _get_live_recording(fake: FakeAsterisk, r: Req) -> dict[str, Any]:
@@ -199,6 +224,7 @@ HANDLERS: dict[rest.Route, Callable[[FakeAsterisk, Req], Any]] = {
     rest.PLAY: _play, rest.STOP_PLAYBACK: _stop_playback, rest.GET_PLAYBACK: _get_playback,
     rest.START_MOH: _start_moh, rest.STOP_MOH: _stop_moh, rest.RECORD_BRIDGE: _record_bridge,
     rest.RECORD_CHANNEL: _record_channel, rest.GET_LIVE_RECORDING: _get_live_recording,
-    rest.STOP_RECORDING: _stop_recording,
+    rest.STOP_RECORDING: _stop_recording, rest.MUTE_RECORDING: _mute_recording,
+    rest.UNMUTE_RECORDING: _unmute_recording,
     rest.DELETE_STORED_RECORDING: _delete_stored_recording,
 }  # fmt: skip

@@ -123,6 +123,10 @@ class FakeRecording:
     state: str = "queued"  # then recording, then done
     duration_s: float | None = None
     path: Path | None = None  # the file written into the spool, if the fake has one
+    # Muted (silence written, the timeline kept): since when (loop clock), and every stretch
+    # so far as (start, end) seconds from the recording's start; one ended muted closes there.
+    muted_since: float | None = None
+    muted: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def target_id(self) -> str:

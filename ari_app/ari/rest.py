@@ -76,6 +76,8 @@ REMOVE_CHANNEL = _route("POST", "/bridges/{bridgeId}/removeChannel", "channel")
 RECORD_BRIDGE = _route("POST", "/bridges/{bridgeId}/record", _RECORD_QUERY)
 GET_LIVE_RECORDING = _route("GET", "/recordings/live/{recordingName}")
 STOP_RECORDING = _route("POST", "/recordings/live/{recordingName}/stop")
+MUTE_RECORDING = _route("POST", "/recordings/live/{recordingName}/mute")
+UNMUTE_RECORDING = _route("DELETE", "/recordings/live/{recordingName}/mute")
 DELETE_STORED_RECORDING = _route("DELETE", "/recordings/stored/{recordingName}")
 GET_PLAYBACK = _route("GET", "/playbacks/{playbackId}")
 EXTERNAL_MEDIA = _route(
@@ -87,8 +89,8 @@ ROUTES: tuple[Route, ...] = (
     ASTERISK_INFO, LIST_APPLICATIONS, LIST_CHANNELS, ORIGINATE, GET_CHANNEL, HANGUP, ANSWER,
     RING, PLAY, STOP_PLAYBACK, START_MOH, STOP_MOH, SEND_DTMF, GET_VARIABLE, SET_VARIABLE,
     CONTINUE, RECORD_CHANNEL, SNOOP, LIST_BRIDGES, CREATE_BRIDGE, DESTROY_BRIDGE, ADD_CHANNEL,
-    REMOVE_CHANNEL, RECORD_BRIDGE, GET_LIVE_RECORDING, STOP_RECORDING, DELETE_STORED_RECORDING,
-    GET_PLAYBACK, EXTERNAL_MEDIA,
+    REMOVE_CHANNEL, RECORD_BRIDGE, GET_LIVE_RECORDING, STOP_RECORDING, MUTE_RECORDING,
+    UNMUTE_RECORDING, DELETE_STORED_RECORDING, GET_PLAYBACK, EXTERNAL_MEDIA,
 )  # fmt: skip
 
 QueryValue = str | int | bool | Sequence[str] | None
@@ -339,6 +341,14 @@ class AriRest:
 
     async def stop_recording(self, name: str) -> None:
         await self._call(STOP_RECORDING, {"recordingName": name})
+
+    async def mute_recording(self, name: str) -> None:
+        """Write silence instead of the audio until unmuted; the file keeps its timeline.
+        Idempotent in Asterisk (res_stasis_recording.c `toggle_recording_mute`)."""
+        await self._call(MUTE_RECORDING, {"recordingName": name})
+
+    async def unmute_recording(self, name: str) -> None:
+        await self._call(UNMUTE_RECORDING, {"recordingName": name})
 
     async def delete_stored_recording(self, name: str) -> None:
         await self._call(DELETE_STORED_RECORDING, {"recordingName": name})

@@ -1,16 +1,22 @@
-"""recordings.lifecycle.Recorder over ARI: Asterisk records the conversation's bridge."""
+"""recordings.lifecycle.Recorder over ARI: Asterisk records the conversation's bridge.
+
+Muting is ARI's `POST/DELETE /recordings/live/{name}/mute`: the recording keeps reading the
+bridge and writes silence in place of it (main/app.c, AST_CONTROL_RECORD_MUTE), so the file
+keeps its length; pausing would drop the stretch and shift everything after it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 
 import structlog
 
 from ari_app.ari.cleanup import gone_ok
-from ari_app.ari.errors import AriError
+from ari_app.ari.errors import AriConflict, AriError, AriNotFound
 from ari_app.ari.events import AriEvent, RecordingFailed, RecordingFinished, RecordingStarted
 from ari_app.calls.call import Call
-from recordings.lifecycle import RecorderError
+from recordings.lifecycle import RecorderError, RecordingEnded
 
 log = structlog.get_logger(__name__)
 
@@ -68,3 +74,18 @@ class BridgeRecorder:
         finally:
             finished.cancel()
             self._call.unbind(name)
+
+    async def mute(self, name: str) -> None:
+        await _control(self._call.ari.mute_recording(name))
+
+    async def unmute(self, name: str) -> None:
+        await _control(self._call.ari.unmute_recording(name))
+
+
+async def _control(request: Awaitable[None]) -> None:
+    try:
+        await request
+    except (AriNotFound, AriConflict) as exc:  # 404: it ended; 409: "not in session"
+        raise RecordingEnded(str(exc)) from exc
+    except AriError as exc:
+        raise RecorderError(str(exc)) from exc
