@@ -75,8 +75,9 @@ def add_recording_routes(app: web.Application, deps: RecordingApiDeps) -> None:
 
 def recording_json(meta: RecordingMeta) -> dict[str, Any]:
     """A recording's details as replies show them: its audio as a link, never a path."""
-    shown = {k: v for k, v in asdict(meta).items() if k != "path"}
-    return {**shown, "audio": f"/v1/recordings/{meta.recording_id}/audio"}
+    shown = {k: v for k, v in asdict(meta).items() if k not in ("path", "mutes")}
+    return {**shown, "mutes": [asdict(m) for m in meta.mutes],
+            "audio": f"/v1/recordings/{meta.recording_id}/audio"}
 
 
 @ROUTES.get("/v1/recordings/{recording_id}")

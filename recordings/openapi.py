@@ -12,6 +12,17 @@ from kernel.http.openapi import Param, Route
 _ID = Param("recording_id", "path", "the recording's id", {"type": "string", "minLength": 1})
 
 
+class MutedIntervalOut(BaseModel):
+    """A stretch written as silence while card data was spoken (PCI mute); the file keeps its
+    length, so the times are where it happened."""
+
+    start_s: float = Field(description="seconds from the recording's start")
+    end_s: float = Field(description="seconds from the recording's start; a recording that "
+                                     "ended muted closes it at its end")
+    by: str = Field(description='who muted: the actor of the API caller, or "keypad:<agent_id>"')
+    reason: str
+
+
 class RecordingOut(BaseModel):
     recording_id: str
     call_id: str
@@ -22,6 +33,7 @@ class RecordingOut(BaseModel):
     format: str = Field(description="the audio format, e.g. wav")
     size_bytes: int
     sha256: str
+    mutes: list[MutedIntervalOut] = Field(description="muted intervals, in the order they began")
     audio: str = Field(description="the link to its audio: /v1/recordings/{recording_id}/audio "
                                    "(a server path is never shown)")
 

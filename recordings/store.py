@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
 from kernel.db.unit import Units, key
-from recordings.model import RecordingMeta, SurveyAnswer
+from recordings.model import MutedInterval, RecordingMeta, SurveyAnswer
 from recordings.tables import RecordingModel, SurveyAnswerModel
 
 _IN_CHUNK = 500
@@ -33,6 +35,7 @@ class RecordingStore:
                     size_bytes=meta.size_bytes,
                     sha256=meta.sha256,
                     path=meta.path,
+                    mutes=[asdict(m) for m in meta.mutes] or None,
                 )
             )
 
@@ -120,4 +123,10 @@ def _meta(row: RecordingModel) -> RecordingMeta:
         size_bytes=row.size_bytes,
         sha256=row.sha256,
         path=row.path,
+        mutes=_mutes(row.mutes or ()),
     )
+
+
+def _mutes(rows: Sequence[dict[str, Any]]) -> tuple[MutedInterval, ...]:
+    return tuple(MutedInterval(float(m["start_s"]), float(m["end_s"]), str(m["by"]),
+                               str(m["reason"])) for m in rows)
