@@ -8,6 +8,8 @@ from typing import Final
 # Stasis(<app>,<role>[,<call_id>]) first argument.
 ROLE_INBOUND: Final = "inbound"
 ROLE_AGENT: Final = "agent"
+# A snoop channel recording a conversation (ari_app/calls/snoop_recorder.py): not a caller.
+ROLE_RECORDER: Final = "recorder"
 ROLE_SIM_CALLER: Final = "sim-caller"
 
 # Global variable holding the Stasis app name in extensions.conf.

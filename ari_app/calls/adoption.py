@@ -4,7 +4,8 @@ Each unfinished call in the database is matched with what Asterisk still holds (
 channel, the conversation's bridge and agent leg) and resumed from its checkpoint: the IVR
 node again, the queue with the original join time, the conversation as it is, the survey
 again. Calls whose caller is gone are finished as `lost_in_restart`; channels of ours that no
-call claims are sent to the dialplan's fallback (callers) or hung up (agent legs, media).
+call claims are sent to the dialplan's fallback (callers) or hung up (agent legs, media,
+recorder snoops: a kept conversation's snoops are claimed by its recording).
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ def plan_adoption(record: CallRecord, saved: Mapping[str, Any] | None,
         talking = _kept_talk(checkpoint, channels, bridges) if stage is Stage.TALKING else None
         if talking is not None:
             keep |= {talking.bridge_id, talking.agent_channel_id}
+            if talking.recording is not None:  # its snoops go on recording it
+                keep |= set(talking.recording.snoop_ids)
         queue = QueuedResume(checkpoint.queue_id, QueueResume(max(0.0, waited), talking))
     resume = Resume(stage, node=checkpoint.node, queue=queue, agent_id=checkpoint.agent_id,
                     answered=answered)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from recordings.lifecycle import ActiveRecording, Recorder
 
@@ -29,6 +29,14 @@ class CheckpointError(ValueError):
     """A stored checkpoint could not be read (names the field)."""
 
 
+@runtime_checkable
+class ThroughChannels(Protocol):
+    """A recorder that records through channels of its own (snoops), which must outlive a
+    restart with the conversation."""
+
+    def channel_ids(self, name: str) -> tuple[str, ...]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class SavedRecording:
     """A conversation's recording while Asterisk writes it."""
@@ -38,11 +46,17 @@ class SavedRecording:
     queue_id: str
     agent_id: str
     started_at: datetime
+    # The snoop channels recording it (ari_app/calls/snoop_recorder.py): one (both
+    # directions) or two (the caller's side, then the agent's); none: the bridge records.
+    snoop_ids: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, recording: ActiveRecording) -> SavedRecording:
+        recorder = recording.recorder
+        snoops = recorder.channel_ids(recording.name) \
+            if isinstance(recorder, ThroughChannels) else ()
         return cls(recording.recording_id, recording.name, recording.queue_id,
-                   recording.agent_id, recording.started_at)
+                   recording.agent_id, recording.started_at, snoops)
 
     def active(self, recorder: Recorder) -> ActiveRecording:
         return ActiveRecording(self.recording_id, self.name, self.queue_id, self.agent_id,
@@ -88,14 +102,21 @@ class Checkpoint:
                 agent_id=data.get("agent_id"),
                 agent_channel_id=data.get("agent_channel_id"),
                 bridge_id=data.get("bridge_id"),
-                recording=None if recording is None else SavedRecording(
-                    recording["recording_id"], recording["name"], recording["queue_id"],
-                    recording["agent_id"], datetime.fromisoformat(recording["started_at"])),
+                recording=None if recording is None else _saved_recording(recording),
                 recording_seq=int(data.get("recording_seq") or 0),
                 playback_id=data.get("playback_id"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"checkpoint: {type(exc).__name__}: {exc}") from exc
+
+
+def _saved_recording(data: dict[str, Any]) -> SavedRecording:
+    snoops = data.get("snoop_ids") or ()  # absent before snoop recording existed
+    if not isinstance(snoops, list | tuple) or not all(isinstance(s, str) for s in snoops):
+        raise TypeError(f"recording.snoop_ids: not a list of channel ids: {snoops!r}")
+    return SavedRecording(data["recording_id"], data["name"], data["queue_id"],
+                          data["agent_id"], datetime.fromisoformat(data["started_at"]),
+                          tuple(snoops))
 
 
 def _time(value: object) -> datetime | None:

@@ -10,16 +10,18 @@ import structlog
 
 from ari_app.ari.events import AriEvent, StasisStart
 from ari_app.calls.session import CallSession
-from ari_app.channel_vars import ROLE_AGENT, ROLE_INBOUND
+from ari_app.channel_vars import ROLE_AGENT, ROLE_INBOUND, ROLE_RECORDER
 
 log = structlog.get_logger(__name__)
 
 
 class CallDispatcher:
     def __init__(self, start_call: Callable[[StasisStart], None],
-                 on_orphan_agent_leg: Callable[[str], None]) -> None:
+                 on_orphan_leg: Callable[[str], None]) -> None:
+        """`on_orphan_leg(channel_id)`: an agent leg or recorder snoop of a call that is gone
+        entered Stasis; it must be hung up."""
         self._start_call = start_call
-        self._on_orphan_agent_leg = on_orphan_agent_leg
+        self._on_orphan_leg = on_orphan_leg
         self.sessions: dict[str, CallSession] = {}
         self._owners: dict[str, str] = {}  # subject id -> call id
 
@@ -55,13 +57,16 @@ class CallDispatcher:
         if role == ROLE_INBOUND:
             self._start_call(event)
             return True
-        if role == ROLE_AGENT:
+        if role in (ROLE_AGENT, ROLE_RECORDER):
+            # Legs a call creates name it: Stasis(<app>,<role>,<call_id>).
             call_id = event.args[1] if len(event.args) > 1 else ""
             session = self.sessions.get(call_id)
             if session is None or self._owners.get(event.channel.id) != call_id:
-                # A leg answered after its call ended (or after a restart): nobody to talk to.
-                log.warning("agent.orphan_leg", call_id=call_id)
-                self._on_orphan_agent_leg(event.channel.id)
+                # A leg answered (or a snoop started) after its call ended or gave it up:
+                # nobody to talk to or record for.
+                log.warning("agent.orphan_leg" if role == ROLE_AGENT else "recorder.orphan_snoop",
+                            call_id=call_id)
+                self._on_orphan_leg(event.channel.id)
             else:
                 session.deliver(event)
             return True
