@@ -59,17 +59,22 @@ class _Journey:
         async with self._changed:
             self._changed.notify_all()
 
-    async def wait_for(self, action: Action, limit_s: float) -> None:
+    async def wait_for(self, action: Action, limit_s: float) -> Line:
+        """The next journey line (after the last one waited for) that `action` matches."""
+        matched: list[Line] = []
+
         def found() -> bool:
             for index in range(self._cursor, len(self.lines)):
                 if action.matches(self.lines[index]):
                     self._cursor = index + 1
+                    matched.append(self.lines[index])
                     return True
             return False
 
         try:
             async with asyncio.timeout(limit_s), self._changed:
                 await self._changed.wait_for(found)
+            return matched[0]
         except TimeoutError:
             seen = ", ".join(str(line.get("type")) for line in self.lines) or "nothing"
             raise SimulationError(f"timed out after {limit_s:.0f} s waiting for "
@@ -111,6 +116,15 @@ async def _perform(action: Action, caller: _CallerLeg, journey: _Journey,
         await caller.say(action.text)
     elif action.verb == "wait_for":
         await journey.wait_for(action, limit_s)
+    elif action.verb == "confirm":
+        # The service decides by its confidence whether to ask "You want X, right?": answer
+        # only when it does (the intent line says `action: confirm`), once the question plays.
+        intent = await journey.wait_for(Action("wait_for", "intent"), limit_s)
+        if intent.get("action") == "confirm":
+            node = intent.get("node")
+            await journey.wait_for(Action("wait_for", f"prompt@{node}" if node else "prompt"),
+                                   limit_s)
+            await caller.say(action.text)
     elif action.verb == "hangup":
         await caller.hang_up()
 

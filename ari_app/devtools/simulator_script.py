@@ -5,6 +5,9 @@
 - ``press:DIGITS``: send keypad digits (RFC 4733 through the Local channel)
 - ``wait_for:TYPE`` or ``wait_for:TYPE@NODE``: until the service journals such an event
 - ``say:TEXT``: speak TEXT (synthesized; write spaces as underscores: ``say:check_my_claim``)
+- ``confirm:TEXT``: after speaking, if the service asks to confirm what it understood (its
+  `intent` line says `action: confirm`), say TEXT (e.g. ``confirm:yes``) once it asks;
+  otherwise nothing
 - ``hangup``: the caller hangs up
 """
 
@@ -13,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-ACTIONS = ("wait", "silence", "press", "say", "wait_for", "hangup")
+ACTIONS = ("wait", "silence", "press", "say", "confirm", "wait_for", "hangup")
 _DIGITS = re.compile(r"^[0-9*#]+$")
 
 
@@ -64,6 +67,8 @@ def _checked(action: Action, position: int, word: str) -> Action:
         raise ScriptError(f"{where}: needs an event type, e.g. wait_for:agent_answer")
     elif action.verb == "say" and not action.text:
         raise ScriptError(f"{where}: needs words, e.g. say:check_my_claim")
+    elif action.verb == "confirm" and not action.text:
+        raise ScriptError(f"{where}: needs words, e.g. confirm:yes")
     elif action.verb == "hangup" and action.arg:
         raise ScriptError(f"{where}: takes no argument")
     return action

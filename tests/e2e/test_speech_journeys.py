@@ -31,9 +31,12 @@ def of_type(journey: list[Line], event_type: str) -> list[Line]:
 
 
 async def test_a_spoken_intent_routes_to_its_queue(hotline: HotlineFactory) -> None:
+    # Whether the service acts at once or first asks "You want roadside assistance, right?"
+    # depends on the recognizer's acoustic confidence, which varies run to run: both are the
+    # design; the caller answers "yes" if asked, and the route is what must hold.
     async with hotline([agent("alice", QUICK_AGENT)], speech_engine="pocketsphinx") as line:
         journey = await line.call(
-            f"wait_for:prompt@main_menu {said('I need roadside assistance')} "
+            f"wait_for:prompt@main_menu {said('I need roadside assistance')} confirm:yes "
             "wait_for:agent_answer", timeout_s=60)
     speech = first(journey, "speech", node="main_menu")
     assert "roadside" in str(speech["text"])

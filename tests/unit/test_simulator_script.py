@@ -21,6 +21,7 @@ def test_wait_for_matches_type_and_optional_node() -> None:
     ("wait:-1", "action 1 'wait:-1': needs a number of seconds"),
     ("hangup wait_for:", "action 2 'wait_for:': needs an event type"),
     ("hangup:now", "takes no argument"),
+    ("say:help confirm:", "action 2 'confirm:': needs words, e.g. confirm:yes"),
 ])
 def test_bad_scripts_name_the_action(text: str, message: str) -> None:
     with pytest.raises(ScriptError, match=message):
@@ -35,3 +36,7 @@ def test_say_turns_underscores_into_spaces() -> None:
 def test_say_needs_words() -> None:
     with pytest.raises(ScriptError, match="needs words"):
         parse_script("say:_")
+
+
+def test_confirm_carries_the_answer_to_say_if_asked() -> None:
+    assert parse_script("say:roadside_help confirm:yes")[1] == Action("confirm", "yes")
