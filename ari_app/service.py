@@ -22,6 +22,7 @@ from ari_app.calls.engine import CallEngine
 from ari_app.calls.hub import EventHub
 from ari_app.calls.reconcile import reconcile
 from ari_app.calls.recording_audit import audit_recordings_every
+from ari_app.calls.snoop_recorder import recorder_factory
 from ari_app.db.database import Database, open_database
 from ari_app.media.prompt import PromptSounds
 from ari_app.routing_wiring import build_queue_service, routing_api_deps
@@ -163,7 +164,8 @@ class HotlineService:
             queues=queues, surveys=db.surveys,
             recording_paths=RecordingPaths(rec.spool_dir, rec.store_dir, rec.format),
             recording_store=db.recordings, is_vip=is_vip, listener=listener,
-            knowledge=knowledge)
+            knowledge=knowledge,
+            recorders=recorder_factory(rec.method, rec.channels, rec.spool_dir, rec.format))
         return ServiceParts(ari=ari, db=db, hub=EventHub(), call_deps=call_deps)
 
     async def _start_http(self, stack: AsyncExitStack, parts: ServiceParts,

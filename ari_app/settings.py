@@ -127,6 +127,17 @@ class RecordingSettings(_Strict):
     format: str = Field(default="wav", pattern=r"^(wav|gsm|ulaw|sln16)$")
     # How often the spool and the store are checked against the calls (recordings.reconcile).
     reconcile_every_s: float = Field(default=300, ge=10)
+    # snoop: through a snoop channel on the caller, outside the bridge (a two-party bridge,
+    # no mixing); bridge: ARI's bridge recording (its recorder makes the bridge mix, softmix).
+    method: Literal["bridge", "snoop"] = "bridge"
+    # stereo: caller left, agent right (two snoops, merged into one WAV when stored).
+    channels: Literal["mono", "stereo"] = "mono"
+
+    @model_validator(mode="after")
+    def _stereo_needs_snoop_wav(self) -> RecordingSettings:
+        if self.channels == "stereo" and (self.method != "snoop" or self.format != "wav"):
+            raise ValueError("channels: stereo needs method: snoop and format: wav")
+        return self
 
 
 class KnowledgeConfig(_Strict):

@@ -103,7 +103,10 @@ def bridge_gone(fake: FakeAsterisk, bridge: FakeBridge) -> None:
 
 
 def _record_bridge(fake: FakeAsterisk, r: Req) -> dict[str, Any]:
-    return _record(fake, r, f"bridge:{fake.bridge(r.path['bridgeId']).id}")
+    bridge = fake.bridge(r.path["bridgeId"])
+    answer = _record(fake, r, f"bridge:{bridge.id}")
+    bridge.recordings.add(answer["name"])
+    return answer
 
 
 def _record_channel(fake: FakeAsterisk, r: Req) -> dict[str, Any]:
@@ -138,6 +141,9 @@ def _finish_recording(fake: FakeAsterisk, recording: FakeRecording) -> None:
     fake.cancel_timers(f"recording:{recording.name}")
     recording.state = "done"
     recording.duration_s = fake.now() - recording.started_at
+    bridge = fake.bridges.get(recording.target_id)
+    if recording.target_uri.startswith("bridge:") and bridge is not None:
+        bridge.recordings.discard(recording.name)
     if recording.muted_since is not None:  # ended muted: the stretch ends with the file
         recording.muted.append((recording.muted_since - recording.started_at,
                                 recording.duration_s))

@@ -64,6 +64,7 @@ class FakeChannel:
     dtmf_sent: list[str] = field(default_factory=list)
     endpoint: str = ""  # what originate dialled
     snooping_on: str | None = None
+    spy: str = "none"  # a snoop's direction: what it reads (and a recording of it writes)
     continued_to: tuple[str, str, int] | None = None
     cause: int | None = None  # set when destroyed
     created: str = field(default_factory=timestamp)
@@ -92,10 +93,18 @@ class FakeBridge:
     # it (measured in tests/adapters/test_ari_rest.py: then no BridgeDestroyed).
     subscribed: bool = False
     created: str = field(default_factory=timestamp)
+    # Live recordings of the bridge: each is a Recorder/ARI channel in it (not listed).
+    recordings: set[str] = field(default_factory=set)
+
+    @property
+    def technology(self) -> str:
+        """A mixing bridge of two parties is bridged simply; a third (a recorder) makes it
+        mix (softmix), as `bridge show all` shows on Asterisk 22."""
+        return "softmix" if len(self.channels) + len(self.recordings) > 2 else "simple_bridge"
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "technology": "simple_bridge", "bridge_type": self.bridge_type,
+            "id": self.id, "technology": self.technology, "bridge_type": self.bridge_type,
             "bridge_class": "stasis", "creator": "Stasis", "name": self.name,
             "channels": list(self.channels), "video_mode": "none", "creationtime": self.created,
         }  # fmt: skip

@@ -12,9 +12,9 @@ from typing import cast
 from ari_app.ari.cleanup import gone_ok
 from ari_app.ari.events import AriEvent, ChannelDtmfReceived
 from ari_app.calls.agent_legs import AgentLeg, drop_leg
-from ari_app.calls.bridge_recorder import BridgeRecorder
 from ari_app.calls.call import Call
 from ari_app.calls.checkpoint import SavedRecording, Stage
+from ari_app.calls.deps import RecorderFactory, bridge_recorders
 from ari_app.calls.handoff import build_handoff
 from ivr.journey import JourneyType
 from ivr.milestones import AgentAnswered, CallTransferred, note
@@ -46,6 +46,7 @@ class TalkDeps:
 
     recordings: CallRecordings
     is_vip: Callable[[str], bool]
+    recorders: RecorderFactory = bridge_recorders
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ async def converse(call: Call, leg: AgentLeg, queue_id: str,
                                              handoff=handoff.as_dict()))
         call.journal.update(agent_id=agent_id)
         call.talking_to = agent_id
-        recorder = BridgeRecorder(call, bridge_id)
+        recorder = talk.recorders(call, bridge_id, kept.recording if kept else None)
         if kept is None:
             recording = await talk.recordings.start(recorder, queue_id=queue_id,
                                                     agent_id=agent_id)

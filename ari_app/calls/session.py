@@ -213,7 +213,7 @@ class CallSession:
         self.phase = Phase.QUEUE
         recordings = CallRecordings(call.call_id, deps.recording_paths, deps.recording_store,
                                     call.journal, seq=call.journal.checkpoint.recording_seq)
-        talk = TalkDeps(recordings, deps.is_vip)
+        talk = TalkDeps(recordings, deps.is_vip, deps.recorders)
         served = await serve_from_queue(call, channel, deps.queues, queue_id, self.transfers,
                                         talk, resume)
         if isinstance(served, QueueLeft):

@@ -3,6 +3,7 @@ Asterisk still holds (pure: no Asterisk, no database)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,6 +22,7 @@ TALKING = Checkpoint(Stage.TALKING, node="claims", queue_id="claims",
                      joined_at=NOW - timedelta(seconds=40), agent_id="alice",
                      agent_channel_id=AGENT_LEG, bridge_id=BRIDGE, recording=RECORDING,
                      recording_seq=1)
+RECORDING_JSON = TALKING.to_json()["recording"]
 
 
 def record() -> CallRecord:
@@ -46,7 +48,9 @@ def test_a_checkpoint_survives_its_json_form() -> None:
 
 
 @pytest.mark.parametrize("saved", [{}, {"stage": "nowhere"}, {"stage": "ivr", "joined_at": 5},
-                                   {"stage": "talking", "recording": {"name": "x"}}])
+                                   {"stage": "talking", "recording": {"name": "x"}},
+                                   {"stage": "talking", "recording": {
+                                       **RECORDING_JSON, "snoop_ids": "c1-rec-1"}}])
 def test_a_checkpoint_that_cannot_be_read_says_so(saved: dict[str, object]) -> None:
     with pytest.raises(CheckpointError, match="checkpoint"):
         Checkpoint.from_json(saved)
@@ -87,6 +91,26 @@ def test_a_conversation_keeps_its_bridge_agent_and_recording() -> None:
     assert (talking.bridge_id, talking.recording) == (BRIDGE, RECORDING)
     assert plan.keep == {CALLER, AGENT_LEG, BRIDGE}
     assert plan.record.agent_id == "alice"
+
+
+def test_a_conversation_recorded_by_snoops_keeps_them() -> None:
+    snoops = ("c1-rec-1-caller", "c1-rec-1-agent")
+    saved = replace(TALKING, recording=replace(RECORDING, snoop_ids=snoops))
+    assert Checkpoint.from_json(saved.to_json()) == saved
+    plan = plan_adoption(record(), saved.to_json(), live(CALLER, AGENT_LEG, *snoops),
+                         bridge(CALLER, AGENT_LEG), NOW)
+    assert plan.keep == {CALLER, AGENT_LEG, BRIDGE, *snoops}  # not hung up as leftovers
+    assert plan.resume is not None and plan.resume.queue is not None
+    talking = plan.resume.queue.resume.talking
+    assert talking is not None and talking.recording is not None
+    assert talking.recording.snoop_ids == snoops
+
+
+def test_a_recording_saved_before_snoops_existed_is_a_bridge_recording() -> None:
+    saved = TALKING.to_json()
+    del saved["recording"]["snoop_ids"]
+    checkpoint = Checkpoint.from_json(saved)
+    assert checkpoint.recording is not None and checkpoint.recording.snoop_ids == ()
 
 
 @pytest.mark.parametrize(("channels", "bridges"), [

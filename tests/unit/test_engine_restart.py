@@ -4,13 +4,17 @@ the next run, which adopts each from its checkpoint; callers gone meanwhile are 
 from __future__ import annotations
 
 import asyncio
+import wave
 from collections.abc import Callable
+
+import pytest
 
 from ari_app.ari.fake_state import FakeChannel
 from ari_app.calls.adoption import CALLER_GONE
 from ari_app.calls.reconcile import LOST_REASON, reconcile
 from ari_app.calls.record import CallOutcome
 from ari_app.calls.session import SORRY_PROMPT
+from ari_app.calls.snoop_recorder import MONO, STEREO
 from ari_app.channel_vars import FALLBACK_CONTEXT
 from ivr.journey import JourneyType as J
 from routing.model import AgentConfig
@@ -27,6 +31,7 @@ from tests.unit.engine_harness import (
     media_of,
     routing,
 )
+from tests.unit.test_snoop_recorder import recording_by
 
 ONLY_ALICE = routing(QUEUES, (AgentConfig("alice", "Alice", ALICE, ("claims",)),))
 
@@ -264,3 +269,48 @@ async def test_calls_whose_channels_vanished_with_asterisk_end_as_lost(
     assert ended.record.outcome == CallOutcome.LOST_IN_RESTART
     assert ended.record.hangup_cause == LOST_REASON
     line.assert_clean()
+
+
+@pytest.mark.parametrize("channels", [MONO, STEREO])
+@pytest.mark.parametrize("hand_over", [True, False])
+async def test_a_conversation_recorded_by_snoops_keeps_them_through_a_restart(
+        hotline: HotlineFactory, channels: str, hand_over: bool) -> None:
+    line = await recording_by(hotline, channels=channels)
+    line.fake.agent_behaviour(ALICE, talk_s=None)
+    call = await line.call(keys="1")
+    leg = await line.answered_leg(call, ALICE)
+    await line.journal_event(call, J.RECORDING, state="started")
+    kept = sorted(c.id for c in line.fake.channels.values()
+                  if c.snooping_on == call.channel_id)
+    await checkpoint_says(line, call, "recording", _with_snoops(kept))
+
+    report = await line.restart(hand_over=hand_over)
+
+    assert dict(report.adopted) == {"talking": 1} and report.hung_up == 0
+    assert all(snoop in line.fake.channels for snoop in kept)  # not leftovers
+    await line.journal_event(call, J.ADOPTED)
+    line.fake.hang_up(leg)
+    ended = await line.finished(call)
+
+    assert len(line.fake.requested("POST", "/channels/*/snoop/*")) == len(kept)  # not again
+    # The next run stopped what the last one started (then hung the snoops up).
+    assert len(line.fake.requested("POST", "/recordings/live/*/stop")) == len(kept)
+    (recording,) = ended.recordings
+    assert recording.agent_id == "alice" and recording.size_bytes > 44
+    with wave.open(recording.path, "rb") as audio:
+        assert audio.getnchannels() == (2 if channels == STEREO else 1)
+    assert all(snoop in line.fake.gone for snoop in kept)  # hung up once stored
+    assert ended.in_order(J.ADOPTED, J.AGENT_HANGUP, J.SURVEY, J.HANGUP)
+    line.assert_clean()
+
+
+class _with_snoops:
+    """Matches a stored checkpoint's recording recorded by these snoops (in any order)."""
+
+    def __init__(self, snoops: list[str]) -> None:
+        self.snoops = snoops
+
+    def __eq__(self, saved: object) -> bool:
+        return isinstance(saved, dict) and sorted(saved.get("snoop_ids") or ()) == self.snoops
+
+    __hash__ = None  # type: ignore[assignment]
