@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -20,7 +20,7 @@ from typing import Protocol
 
 import structlog
 
-from ivr.journey import JourneyType
+from ivr.journey import JourneyEvent, JourneyType
 from ivr.ports import Journal
 from kernel.db.retry import save_with_retries
 from recordings.files import RecordingFileError, move_into_store, wait_for_file
@@ -210,9 +210,23 @@ class CallRecordings:
                              recording_id=recording.recording_id)
         return recording
 
-    def resume(self, recording: ActiveRecording) -> None:
-        """A recording an earlier run of the service started is the live one again. Its
-        earlier muted stretches are not known here (the checkpoint does not keep them)."""
+    def resume(self, recording: ActiveRecording, journey: Iterable[JourneyEvent] = ()) -> None:
+        """A recording an earlier run of the service started is the live one again; its
+        muted stretches so far are read back from the call's journey (as far as it was
+        written before that run ended)."""
+        for event in journey:
+            details = event.details
+            if event.type is not JourneyType.RECORDING or \
+                    details.get("recording_id") != recording.recording_id:
+                continue
+            at_s = details.get("at_s")
+            if not isinstance(at_s, int | float):
+                continue
+            if details.get("state") == MuteState.MUTED:
+                recording.mutes.mute(float(at_s), str(details.get("by", "")),
+                                     str(details.get("reason", "")))
+            elif details.get("state") == MuteState.UNMUTED:
+                recording.mutes.unmute(float(at_s))
         self.live = recording
 
     def release(self, recording: ActiveRecording) -> None:

@@ -1,5 +1,6 @@
 """The calls' HTTP routes: recent calls, one call with its journey, the agent's handoff, journey
-events live over a WebSocket, and per-call actions (transfer the caller on, explain routing).
+events live over a WebSocket, and per-call actions (transfer the caller on, mute the recording
+while card data is spoken, explain routing).
 
 Live calls are reached only through the `LiveCalls` port, finished ones through the stores.
 Which roles may call each route is the service's one access table (`ari_app/web/auth.py`);
@@ -21,7 +22,7 @@ from ari_app.access.call_scope import CallParties, EventScope, may_see_call, par
 from ari_app.calls.conversation import TransferRequest
 from ari_app.calls.handoff import build_handoff
 from ari_app.calls.hub import EventHub
-from ari_app.calls.registry import LiveCalls, TransferOutcome
+from ari_app.calls.registry import LiveCalls, MuteOutcome, TransferOutcome
 from ari_app.db.database import Database
 from ivr.journey import JourneyEvent, JourneyType
 from kernel.aio import first_of
@@ -29,8 +30,9 @@ from kernel.http import request as read
 from kernel.http.auth import Principal, Role, principal
 from kernel.http.errors import ApiError, Problem, not_found
 from kernel.http.reply import json_reply, to_json
-from kernel.http.request import Text
+from kernel.http.request import Line, Text
 from recordings.api import recording_json
+from recordings.lifecycle import DEFAULT_MUTE_REASON
 from routing.actor import QueueService
 from routing.api.schemas import Id
 
@@ -69,6 +71,14 @@ class TransferBody(BaseModel):
     queue_id: Id | None = None  # as the routing API's ids: letters, digits, _ . -
     min_tier: int | None = Field(default=None, ge=1, le=9)
     notes: Text = Field(default="", max_length=2000)  # no control characters but tab, lines
+
+
+class MuteBody(BaseModel):
+    """Why the recording is muted; the body may be left out (the reason is then card data)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Line = Field(default=DEFAULT_MUTE_REASON, min_length=1, max_length=200)
 
 
 def add_call_routes(app: web.Application, deps: CallApiDeps) -> None:
@@ -192,7 +202,7 @@ async def transfer(request: web.Request) -> web.Response:
         raise ApiError(422, "unknown_queue", f"no queue {body.queue_id}",
                        [Problem("body.queue_id", f"no queue {body.queue_id}")])  # fmt: skip
     who = principal(request)
-    _may_transfer(who, deps, call_id)
+    _may_act(who, deps, call_id, "an agent may transfer only the call they are talking to")
     outcome = deps.live.request_transfer(
         call_id, TransferRequest(body.queue_id, body.min_tier, body.notes, by=who.actor))
     if outcome is TransferOutcome.NO_SUCH_CALL:
@@ -202,17 +212,52 @@ async def transfer(request: web.Request) -> web.Response:
     return json_reply({"call_id": call_id, "status": "transferring"}, status=202)
 
 
-def _may_transfer(who: Principal, deps: CallApiDeps, call_id: str) -> None:
-    """An agent only the call they are talking to (403); others the calls they see (404)."""
+def _may_act(who: Principal, deps: CallApiDeps, call_id: str, refused: str) -> None:
+    """An agent only the call they are talking to (403, saying `refused`); others the calls
+    they see (404)."""
     journey = deps.live.journey(call_id)
     if journey is None:
         return  # the engine says there is no such live call
     if who.role is Role.AGENT:
         if who.agent_id is None or journey.record.agent_id != who.agent_id:
-            raise ApiError(403, "not_your_call",
-                           "an agent may transfer only the call they are talking to")
+            raise ApiError(403, "not_your_call", refused)
     elif not may_see_call(who, journey.record, journey.events, live=True):
         raise not_found(f"live call {call_id}", "path.call_id")
+
+
+_MUTE_REFUSED = "an agent may mute only the recording of the call they are talking to"
+
+
+@ROUTES.post("/v1/calls/{call_id}/recording/mute")
+async def mute_recording(request: web.Request) -> web.Response:
+    """PCI: silence the call's recording while card data is spoken. The file keeps its length
+    (silence is written); the interval, who and why are kept with the recording."""
+    deps = request.app[CALLS]
+    body = await read.optional_body(request, MuteBody)
+    call_id = request.match_info["call_id"]
+    who = principal(request)
+    _may_act(who, deps, call_id, _MUTE_REFUSED)
+    return _muted(call_id, await deps.live.mute(call_id, who.actor, body.reason))
+
+
+@ROUTES.delete("/v1/calls/{call_id}/recording/mute")
+async def unmute_recording(request: web.Request) -> web.Response:
+    deps = request.app[CALLS]
+    call_id = request.match_info["call_id"]
+    who = principal(request)
+    _may_act(who, deps, call_id, _MUTE_REFUSED)
+    return _muted(call_id, await deps.live.unmute(call_id, who.actor))
+
+
+def _muted(call_id: str, outcome: MuteOutcome) -> web.Response:
+    if outcome is MuteOutcome.NO_SUCH_CALL:
+        raise not_found(f"live call {call_id}", "path.call_id")
+    if outcome is MuteOutcome.NOT_RECORDING:
+        raise ApiError(409, "not_recording", "the call is not being recorded now")
+    if outcome is MuteOutcome.FAILED:
+        raise ApiError(503, "asterisk_failed",
+                       "Asterisk did not change the recording; nothing changed, try again")
+    return json_reply({"call_id": call_id, "muted": outcome is MuteOutcome.MUTED})
 
 
 @ROUTES.get("/v1/calls/{call_id}/decisions")

@@ -1,6 +1,8 @@
 """An answered agent and the caller: bridge, record, and wait until the agent leaves or
 hands the caller on (a transfer asked over the API or by the agent's keypad: ``*2``/``*3``
-escalate to that tier in the same queue)."""
+escalate to that tier in the same queue). Meanwhile the agent's ``*0`` mutes the recording
+while the caller reads out card data, and unmutes it (PCI); the API can do the same
+(`CallRecordings.mute`, reached through the session)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
+
+import structlog
 
 from ari_app.ari.cleanup import gone_ok
 from ari_app.ari.events import AriEvent, ChannelDtmfReceived
@@ -19,10 +23,13 @@ from ari_app.calls.handoff import build_handoff
 from ivr.journey import JourneyType
 from ivr.milestones import AgentAnswered, CallTransferred, note
 from kernel.aio import first_of
-from recordings.lifecycle import ActiveRecording, CallRecordings
+from recordings.lifecycle import ActiveRecording, CallRecordings, RecorderError
+
+log = structlog.get_logger(__name__)
 
 FEATURE_KEY = "*"
 FEATURE_TIMEOUT_S = 3.0
+MUTE_DIGIT = "0"  # *0: mute the recording, or unmute it
 
 
 @dataclass(frozen=True)
@@ -85,11 +92,12 @@ async def converse(call: Call, leg: AgentLeg, queue_id: str,
         elif kept.recording is not None:
             recorder.resume(kept.recording.name)
             recording = kept.recording.active(recorder)
+            talk.recordings.resume(recording, call.journal.events)
         call.journal.save_checkpoint(call.journal.checkpoint.to(
             stage=Stage.TALKING, agent_id=agent_id, agent_channel_id=leg.channel_id,
             bridge_id=bridge_id, recording=SavedRecording.of(recording) if recording else None,
             recording_seq=talk.recordings.seq))
-        transfer = await _until_end_or_transfer(call, leg, transfers)
+        transfer = await _until_end_or_transfer(call, leg, transfers, talk.recordings)
         if transfer is not None:
             note(call.journal, CallTransferred(agent=agent_id, queue=transfer.queue_id,
                                                min_tier=transfer.min_tier, notes=transfer.notes,
@@ -108,6 +116,7 @@ async def _hang_up(call: Call, leg: AgentLeg, bridge_id: str,
                    recording: ActiveRecording | None, talk: TalkDeps) -> None:
     ari = call.ari
     if recording is not None:
+        talk.recordings.release(recording)  # no mute from now on: it is being stopped
         stored = recording
         call.tasks.after_hangup(lambda: talk.recordings.stop_and_store(stored),
                                 f"store-{recording.name}")
@@ -118,17 +127,21 @@ async def _hang_up(call: Call, leg: AgentLeg, bridge_id: str,
 
 
 async def _until_end_or_transfer(call: Call, leg: AgentLeg,
-                                 transfers: asyncio.Queue[TransferRequest]
-                                 ) -> TransferRequest | None:
-    index, winner = await first_of(leg.ended, _feature_code(call, leg), transfers.get())
+                                 transfers: asyncio.Queue[TransferRequest],
+                                 recordings: CallRecordings) -> TransferRequest | None:
+    index, winner = await first_of(leg.ended, _feature_code(call, leg, recordings),
+                                   transfers.get())
     return None if index == 0 else cast(TransferRequest, winner.result())
 
 
-async def _feature_code(call: Call, leg: AgentLeg) -> TransferRequest:
-    """The agent's keypad: ``*`` then a tier digit (2-9) within a few seconds."""
+async def _feature_code(call: Call, leg: AgentLeg,
+                        recordings: CallRecordings) -> TransferRequest:
+    """The agent's keypad: ``*`` then, within a few seconds, a tier digit (2-9) to escalate,
+    or ``0`` to mute or unmute the recording (and go on listening)."""
     def digit_from_agent(event: AriEvent) -> bool:
         return isinstance(event, ChannelDtmfReceived) and event.channel.id == leg.channel_id
 
+    keypad = f"keypad:{leg.offer.agent_id}"  # who muted, as the muted interval names them
     while True:
         first = await call.mailbox.expect(digit_from_agent)
         if not isinstance(first, ChannelDtmfReceived) or first.digit != FEATURE_KEY:
@@ -138,6 +151,17 @@ async def _feature_code(call: Call, leg: AgentLeg) -> TransferRequest:
                 second = await call.mailbox.expect(digit_from_agent)
         except TimeoutError:
             continue
-        if isinstance(second, ChannelDtmfReceived) and second.digit in "23456789":
+        if isinstance(second, ChannelDtmfReceived) and second.digit == MUTE_DIGIT:
+            # In a task of the call: the agent hanging up (which ends this reader) must not
+            # cut a mute short between Asterisk's answer and the interval being noted.
+            call.tasks.spawn(lambda: _toggle_mute(recordings, keypad), "recording-mute")
+        elif isinstance(second, ChannelDtmfReceived) and second.digit in "23456789":
             return TransferRequest(min_tier=int(second.digit), by="keypad",
                                    notes=f"escalated to tier {second.digit} by keypad")
+
+
+async def _toggle_mute(recordings: CallRecordings, by: str) -> None:
+    try:
+        await recordings.toggle_mute(by)
+    except RecorderError as exc:
+        log.warning("recording.mute_failed", by=by, error=str(exc))

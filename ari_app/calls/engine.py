@@ -23,7 +23,7 @@ from ari_app.calls.hub import EventHub
 from ari_app.calls.journal import CallJournal, Spawn
 from ari_app.calls.mailbox import CallMailbox
 from ari_app.calls.record import CallRecord
-from ari_app.calls.registry import LiveJourney, TransferOutcome
+from ari_app.calls.registry import LiveJourney, MuteOutcome, TransferOutcome
 from ari_app.calls.session import CallSession, Resume
 from ari_app.calls.store import CallStore
 from ari_app.channel_vars import CORRELATION_ID_VAR, FALLBACK_CONTEXT
@@ -174,3 +174,15 @@ class CallEngine:
         if not session.request_transfer(request):
             return TransferOutcome.NOT_TALKING
         return TransferOutcome.ACCEPTED
+
+    async def mute(self, call_id: str, by: str, reason: str) -> MuteOutcome:
+        session = self.dispatcher.sessions.get(call_id)
+        if session is None:
+            return MuteOutcome.NO_SUCH_CALL
+        return await session.mute_recording(True, by, reason)
+
+    async def unmute(self, call_id: str, by: str) -> MuteOutcome:
+        session = self.dispatcher.sessions.get(call_id)
+        if session is None:
+            return MuteOutcome.NO_SUCH_CALL
+        return await session.mute_recording(False, by, "")

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, RootModel
 
-from ari_app.calls.api import MAX_LIMIT, TransferBody
+from ari_app.calls.api import MAX_LIMIT, MuteBody, TransferBody
 from ari_app.calls.record import CallOutcome
 from kernel.http.openapi import Param, Route
 from recordings.openapi import RecordingOut
@@ -60,6 +60,11 @@ class TransferOut(BaseModel):
     status: str = Field(description="transferring")
 
 
+class MuteOut(BaseModel):
+    call_id: str
+    muted: bool = Field(description="whether the call's recording is muted now")
+
+
 class DecisionsOut(BaseModel):
     call_id: str
     decisions: list[dict[str, Any]] = Field(description="live routing decisions, explained")
@@ -87,6 +92,20 @@ def routes() -> list[Route]:
               "Send the caller on to another queue or a higher tier, keeping their place",
               "calls", TransferOut, status=202, body=TransferBody, params=(ANY_ID,),
               errors=(404, 409, 422, 503)),
+        Route("POST", "/v1/calls/{call_id}/recording/mute",
+              "Mute the call's recording while card data is spoken (PCI)", "calls", MuteOut,
+              body=MuteBody, body_required=False, params=(ANY_ID,),
+              errors=(404, 409, 503),
+              description="Silence is recorded instead, so the file keeps its length; the "
+                          "muted interval (start, end, who, why) is kept with the recording. "
+                          "Muting a muted recording changes nothing. An agent may mute only "
+                          "the call they are talking to (403); 409 when the call is not being "
+                          "recorded now."),
+        Route("DELETE", "/v1/calls/{call_id}/recording/mute",
+              "Unmute the call's recording", "calls", MuteOut, params=(ANY_ID,),
+              errors=(404, 409, 503),
+              description="Ends the muted interval. Unmuting a recording that is not muted "
+                          "changes nothing."),
         Route("GET", "/v1/calls/{call_id}/decisions",
               "Live routing decisions for a waiting call, and its offers, explained", "calls",
               DecisionsOut, params=(ANY_ID,), errors=(404,)),

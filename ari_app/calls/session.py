@@ -18,6 +18,7 @@ from ari_app.calls.checkpoint import Stage
 from ari_app.calls.conversation import TalkDeps, TransferRequest
 from ari_app.calls.deps import CallDeps
 from ari_app.calls.record import CallOutcome
+from ari_app.calls.registry import MuteOutcome
 from ari_app.calls.waiting import QueueLeft, QueueResume, serve_from_queue
 from ari_app.channel_vars import FALLBACK_CONTEXT
 from ivr.journey import JourneyType
@@ -25,7 +26,7 @@ from ivr.milestones import CallStarted, note
 from ivr.steps import Contained, HangUp, ToQueue, run_flow
 from ivr.survey import run_survey
 from kernel.db.retry import save_with_retries
-from recordings.lifecycle import CallRecordings
+from recordings.lifecycle import CallRecordings, MuteState, RecorderError
 from recordings.model import SurveyAnswer
 
 log = structlog.get_logger(__name__)
@@ -56,6 +57,8 @@ class Phase(StrEnum):
 
 
 SORRY_PROMPT = "Sorry about that. Where were we?"
+_MUTE_OUTCOMES = {MuteState.MUTED: MuteOutcome.MUTED, MuteState.UNMUTED: MuteOutcome.UNMUTED,
+                  MuteState.NOT_RECORDING: MuteOutcome.NOT_RECORDING}
 
 
 class CallSession:
@@ -70,6 +73,7 @@ class CallSession:
         self.left_queue = False
         self.lost_reason: str | None = None
         self.transfers: asyncio.Queue[TransferRequest] = asyncio.Queue()
+        self._recordings: CallRecordings | None = None  # from the queue on: mute/unmute
         self._caller_gone = False
         self._stopped = False
         self._script: asyncio.Task[None] | None = None
@@ -112,6 +116,18 @@ class CallSession:
             return False
         self.transfers.put_nowait(request)
         return True
+
+    async def mute_recording(self, muted: bool, by: str, reason: str) -> MuteOutcome:
+        """Mute (or unmute) the recording running now, if any (PCI: card data spoken)."""
+        recordings = self._recordings
+        if recordings is None:
+            return MuteOutcome.NOT_RECORDING
+        try:
+            state = await (recordings.mute(by, reason) if muted else recordings.unmute(by))
+        except RecorderError as exc:
+            log.warning("recording.mute_failed", muted=muted, by=by, error=str(exc))
+            return MuteOutcome.FAILED
+        return _MUTE_OUTCOMES[state]
 
     def _is_caller_gone(self, event: AriEvent) -> bool:
         return (isinstance(event, ChannelHangupRequest | StasisEnd | ChannelDestroyed)
@@ -213,6 +229,7 @@ class CallSession:
         self.phase = Phase.QUEUE
         recordings = CallRecordings(call.call_id, deps.recording_paths, deps.recording_store,
                                     call.journal, seq=call.journal.checkpoint.recording_seq)
+        self._recordings = recordings
         talk = TalkDeps(recordings, deps.is_vip, deps.recorders)
         served = await serve_from_queue(call, channel, deps.queues, queue_id, self.transfers,
                                         talk, resume)

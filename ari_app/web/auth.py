@@ -80,6 +80,8 @@ ACCESS: Mapping[RouteKey, Access] = {
     ("GET", "/v1/calls/{call_id}/handoff"): HANDOFFS,
     ("GET", "/v1/events"): LIVE_EVENTS,
     ("POST", "/v1/calls/{call_id}/transfer"): CALL_ACTIONS,
+    ("POST", "/v1/calls/{call_id}/recording/mute"): CALL_ACTIONS,  # PCI mute: own call, scoped
+    ("DELETE", "/v1/calls/{call_id}/recording/mute"): CALL_ACTIONS,
     ("GET", "/v1/calls/{call_id}/decisions"): CALL_DECISIONS,
     # the recordings room
     ("GET", "/v1/recordings/{recording_id}"): RECORDINGS,

@@ -18,7 +18,7 @@ from ari_app.calls.api import CallApiDeps, add_call_routes
 from ari_app.calls.conversation import TransferRequest
 from ari_app.calls.hub import EventHub
 from ari_app.calls.record import CallRecord
-from ari_app.calls.registry import LiveJourney, TransferOutcome
+from ari_app.calls.registry import LiveJourney, MuteOutcome, TransferOutcome
 from ari_app.db.database import Database
 from ari_app.web.app import assemble
 from ivr.journey import JourneyEvent, JourneyType
@@ -58,11 +58,13 @@ def event(call_id: str, kind: JourneyType, t: float = 0.0, **details: object) ->
 
 @dataclass
 class FakeLiveCalls:
-    """LiveCalls in memory: journeys by call id; which calls have an agent talking."""
+    """LiveCalls in memory: journeys by call id; which calls have an agent talking (and are
+    recorded), which recordings are muted."""
 
     journeys: dict[str, LiveJourney] = field(default_factory=dict)
     talking: set[str] = field(default_factory=set)
     transfers: list[tuple[str, TransferRequest]] = field(default_factory=list)
+    muted: set[str] = field(default_factory=set)
 
     def count(self) -> int:
         return len(self.journeys)
@@ -77,6 +79,20 @@ class FakeLiveCalls:
             return TransferOutcome.NOT_TALKING
         self.transfers.append((call_id, request))
         return TransferOutcome.ACCEPTED
+
+    async def mute(self, call_id: str, by: str, reason: str) -> MuteOutcome:
+        return self._set_muted(call_id, True)
+
+    async def unmute(self, call_id: str, by: str) -> MuteOutcome:
+        return self._set_muted(call_id, False)
+
+    def _set_muted(self, call_id: str, muted: bool) -> MuteOutcome:
+        if call_id not in self.journeys:
+            return MuteOutcome.NO_SUCH_CALL
+        if call_id not in self.talking:
+            return MuteOutcome.NOT_RECORDING
+        (self.muted.add if muted else self.muted.discard)(call_id)
+        return MuteOutcome.MUTED if muted else MuteOutcome.UNMUTED
 
 
 class WatchedHub(EventHub):

@@ -129,6 +129,8 @@ ROUTE_ROLES: dict[str, set[Role] | None] = {  # the README's table; routing API 
     "GET /v1/calls/{call_id}/handoff": {AGENT, SUPERVISOR, ADMIN},
     "GET /v1/events": {AGENT, SUPERVISOR, ADMIN},
     "POST /v1/calls/{call_id}/transfer": {AGENT, SUPERVISOR},
+    "POST /v1/calls/{call_id}/recording/mute": {AGENT, SUPERVISOR},
+    "DELETE /v1/calls/{call_id}/recording/mute": {AGENT, SUPERVISOR},
     "GET /v1/calls/{call_id}/decisions": {AGENT, SUPERVISOR, ADMIN},
     "GET /v1/recordings/{recording_id}": {AGENT, SUPERVISOR, QA, ADMIN},
     "GET /v1/recordings/{recording_id}/audio": {AGENT, SUPERVISOR, QA, ADMIN},
