@@ -41,6 +41,16 @@ class AriTransport(Protocol):
     async def close(self) -> None: ...
 
 
+# Requests in flight at once. Asterisk serves each HTTP connection with a thread and refuses
+# connections beyond http.conf `sessionlimit` (raised to 1000 in dialplans/http.conf; its
+# default of 100 is what 150 live calls ran into). aiohttp's default pool of 100 made requests
+# queue behind slow ones, and that wait counted against their timeout.
+MAX_CONNECTIONS = 256
+# Asterisk closes an idle keep-alive connection after 15 s (`session_keep_alive`); reusing one
+# it is just closing fails the request, so ours are dropped first.
+KEEPALIVE_S = 10.0
+
+
 class HttpTransport:
     """ARI over HTTP: one aiohttp session with basic auth and a total timeout per request."""
 
@@ -61,6 +71,8 @@ class HttpTransport:
             self._session = aiohttp.ClientSession(
                 headers={"Authorization": self._auth},
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
+                connector=aiohttp.TCPConnector(limit=MAX_CONNECTIONS, limit_per_host=0,
+                                               keepalive_timeout=KEEPALIVE_S),
             )
         return self._session
 
