@@ -92,6 +92,7 @@ def _saved_legs(name: str, snoop_ids: tuple[str, ...]) -> tuple[Leg, ...]:
 class _Running:
     legs: tuple[Leg, ...]
     finished: list[asyncio.Future[AriEvent]]
+    muted: bool | None = False  # None: not known (a recording an earlier run started)
 
 
 class SnoopRecorder:
@@ -164,12 +165,14 @@ class SnoopRecorder:
             lambda e: isinstance(e, RecordingFinished | RecordingFailed) and e.name == name)
 
     def resume(self, name: str) -> None:
-        """Take over a recording an earlier run of the service started (its snoops kept)."""
+        """Take over a recording an earlier run of the service started (its snoops kept);
+        whether it is muted now is not known here."""
         legs = self._legs(name)
         for leg in legs:
             self._call.bind(leg.snoop_id)
             self._call.bind(leg.name)
         self._watch(name, legs)
+        self._running[name].muted = None
 
     async def stop(self, name: str, timeout_s: float) -> None:
         running = self._running.pop(name, None)
@@ -212,10 +215,23 @@ class SnoopRecorder:
             log.error("recording.merge_failed", name=name, error=f"{type(exc).__name__}: {exc}")
 
     async def mute(self, name: str) -> None:
+        """Idempotent here, not in Asterisk: res/stasis_recording.c keeps `muted` in a signed
+        one-bit field (`int muted:1`), so a mute sets it to -1, the next mute finds -1 != 1 and
+        toggles the recording back to unmuted (measured on 22.10.1, bridge and channel
+        recordings alike); an unmute (0 == 0) is idempotent. So a recording known to be muted
+        is not asked again, and one whose state this run does not know (resumed after a
+        restart) is unmuted first, which sets Asterisk's flag to a known 0."""
+        running = self._running.get(name)
+        if running is not None and running.muted is True:
+            return
+        if running is not None and running.muted is None:
+            await self._control(name, self._call.ari.unmute_recording)
         await self._control(name, self._call.ari.mute_recording)
+        self._running[name].muted = True
 
     async def unmute(self, name: str) -> None:
         await self._control(name, self._call.ari.unmute_recording)
+        self._running[name].muted = False
 
     async def _control(self, name: str, request: Callable[[str], Awaitable[None]]) -> None:
         """Every leg, so neither channel of a stereo file keeps what was said."""

@@ -11,6 +11,7 @@ from ari_app.ari.events import ChannelDestroyed
 from ari_app.ari.fake_state import FakeBridge
 from ari_app.calls.engine import CallEngine
 from ari_app.calls.record import CallOutcome
+from ari_app.calls.registry import MuteOutcome
 from ari_app.calls.snoop_recorder import MONO, STEREO, recorder_factory
 from ari_app.channel_vars import ROLE_RECORDER
 from ivr.journey import JourneyType as J
@@ -190,3 +191,75 @@ async def test_a_recorder_snoop_of_a_call_that_is_gone_is_hung_up(
     assert line.logged("recorder.orphan_snoop")
     assert line.engine.count() == 0 and line.journal.events == []
     line.assert_clean(channels_left=[caller])
+
+
+async def test_muting_a_stereo_recording_mutes_both_legs_and_stores_the_interval(
+        hotline: HotlineFactory) -> None:
+    line = await recording_by(hotline, channels=STEREO)
+    line.fake.agent_behaviour(ALICE, talk_s=None)
+    call = await line.call(keys="1")
+    leg = await talking(line, call)
+    legs = [r for r in line.fake.recordings.values() if r.state == "recording"]
+
+    assert await line.engine.mute(call.call_id, "alice", "card") == MuteOutcome.MUTED
+    assert all(r.muted_since is not None for r in legs)  # neither side keeps the card
+    assert await line.engine.unmute(call.call_id, "alice") == MuteOutcome.UNMUTED
+    assert all(r.muted_since is None and len(r.muted) == 1 for r in legs)
+    line.fake.hang_up(leg)
+    ended = await line.finished(call)
+
+    ((stored,),) = [r.mutes for r in ended.recordings]
+    assert (stored.by, stored.reason) == ("alice", "card")
+    line.assert_clean()
+
+
+async def test_a_snoop_recording_that_ended_cannot_be_muted(hotline: HotlineFactory) -> None:
+    line = await recording_by(hotline)
+    line.fake.agent_behaviour(ALICE, talk_s=None)
+    call = await line.call(keys="1")
+    leg = await talking(line, call)
+    (recording,) = [r for r in line.fake.recordings.values() if r.state == "recording"]
+    await line.fake.rest().stop_recording(recording.name)  # ended under us
+
+    assert await line.engine.mute(call.call_id, "alice", "card") == MuteOutcome.NOT_RECORDING
+    line.fake.hang_up(leg)
+    await line.finished(call)
+    line.assert_clean()
+
+
+async def test_a_muted_recording_is_not_asked_to_mute_again(hotline: HotlineFactory) -> None:
+    """Asterisk 22 toggles a muted recording back on at a second mute (see `SnoopRecorder.mute`):
+    a repeated mute must not reach it."""
+    line = await recording_by(hotline)
+    line.fake.agent_behaviour(ALICE, talk_s=None)
+    call = await line.call(keys="1")
+    leg = await talking(line, call)
+
+    for _ in range(2):
+        assert await line.engine.mute(call.call_id, "alice", "card") == MuteOutcome.MUTED
+    assert len(line.fake.requested("POST", "/recordings/live/*/mute")) == 1
+    line.fake.hang_up(leg)
+    await line.finished(call)
+    line.assert_clean()
+
+
+async def test_a_resumed_recording_is_unmuted_before_it_is_muted(
+        hotline: HotlineFactory) -> None:
+    """After a restart this run does not know whether Asterisk holds the recording muted: an
+    unmute first (idempotent in Asterisk) makes the mute that follows certain."""
+    line = await recording_by(hotline)
+    line.fake.agent_behaviour(ALICE, talk_s=None)
+    call = await line.call(keys="1")
+    leg = await talking(line, call)
+    await line.restart()
+    await line.journal_event(call, J.ADOPTED)
+
+    assert await line.engine.mute(call.call_id, "alice", "card") == MuteOutcome.MUTED
+    controls = [(r.method, r.path.rsplit("/", 1)[-1]) for r in line.fake.requests
+                if r.path.startswith("/recordings/live/") and r.path.endswith("/mute")]
+    assert controls == [("DELETE", "mute"), ("POST", "mute")]
+    (recording,) = [r for r in line.fake.recordings.values() if r.state == "recording"]
+    assert recording.muted_since is not None
+    line.fake.hang_up(leg)
+    await line.finished(call)
+    line.assert_clean()
