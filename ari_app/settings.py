@@ -129,7 +129,7 @@ class RecordingSettings(_Strict):
     reconcile_every_s: float = Field(default=300, ge=10)
     # snoop: through a snoop channel on the caller, outside the bridge (a two-party bridge,
     # no mixing); bridge: ARI's bridge recording (its recorder makes the bridge mix, softmix).
-    method: Literal["bridge", "snoop"] = "bridge"
+    method: Literal["bridge", "snoop"] = "snoop"
     # stereo: caller left, agent right (two snoops, merged into one WAV when stored).
     channels: Literal["mono", "stereo"] = "mono"
 
@@ -241,6 +241,8 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "HOTLINE_HTTP_PORT": ("http", "port"),
     "HOTLINE_RECORDINGS_SPOOL": ("recordings", "spool_dir"),
     "HOTLINE_RECORDINGS_DIR": ("recordings", "store_dir"),
+    "HOTLINE_RECORDINGS_METHOD": ("recordings", "method"),
+    "HOTLINE_RECORDINGS_CHANNELS": ("recordings", "channels"),
     "HOTLINE_PROMPTS_DIR": ("prompts", "cache_dir"),
     "HOTLINE_PROMPTS_ASTERISK_DIR": ("prompts", "asterisk_dir"),
     "HOTLINE_LOG_LEVEL": ("log_level",),

@@ -55,6 +55,8 @@ ENV_VALUES: dict[str, tuple[str, object]] = {
     "HOTLINE_HTTP_PORT": ("9090", 9090),
     "HOTLINE_RECORDINGS_SPOOL": ("/var/spool/rec", Path("/var/spool/rec")),
     "HOTLINE_RECORDINGS_DIR": ("/srv/rec", Path("/srv/rec")),
+    "HOTLINE_RECORDINGS_METHOD": ("bridge", "bridge"),
+    "HOTLINE_RECORDINGS_CHANNELS": ("stereo", "stereo"),
     "HOTLINE_PROMPTS_DIR": ("/srv/prompts", Path("/srv/prompts")),
     "HOTLINE_PROMPTS_ASTERISK_DIR": ("/var/lib/asterisk/sounds/x", "/var/lib/asterisk/sounds/x"),
     "HOTLINE_LOG_LEVEL": ("debug", "debug"),

@@ -99,8 +99,9 @@ def test_snoops_and_legs_are_named_after_the_call_and_the_recording() -> None:
     assert not caller.name.startswith("hotline-") and caller.name.endswith("-caller")
 
 
-def test_recording_configuration_defaults_to_mono() -> None:
-    assert RecordingSettings().channels == "mono"
+def test_recording_configuration_defaults_to_a_mono_snoop() -> None:
+    settings = RecordingSettings()
+    assert (settings.method, settings.channels) == ("snoop", "mono")
 
 
 @pytest.mark.parametrize("fields", [{"method": "bridge"}, {"format": "gsm"}])
