@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
 EVAL_SET ?= ivr/speech/eval_set.tsv
 
-.PHONY: demo test deps venv asterisk-build lint typecheck unit coverage bench bench-restart eval stop clean
+.PHONY: demo test deps venv asterisk-build lint typecheck unit coverage bench bench-restart bench-calls eval stop clean
 
 # The unit tests need no Asterisk and share no state: two workers (these machines have two
 # cores) halve their time. Adapter and end-to-end tests share one Asterisk: one process.
@@ -56,6 +56,13 @@ bench: venv
 # 22 real callers each through the development Asterisk, one table of figures (a few minutes).
 bench-restart: deps venv asterisk-build
 	scripts/with-asterisk $(PY) benchmarks/bench_restart.py
+
+# Call cost (issue 9): SIPp callers through the development Asterisk into app_queue + dialplan
+# (the anchor), a minimal ARI app (the floor) and the hotline (keypad, speech), the same load
+# each; one table per load (120 calls at 2/s, 300 at 5/s: about 15 minutes).
+# BENCH_CALLS_ARGS=--quick: 20 calls at 2/s; --load CALLS@RATE, --targets anchor,floor,...
+bench-calls: deps venv asterisk-build
+	scripts/with-asterisk $(PY) benchmarks/bench_calls.py $(BENCH_CALLS_ARGS)
 
 # The spoken set through the recognizer, then a sample of calls through the real Asterisk for
 # the turn latency (hotline measure-turns), printed together.
