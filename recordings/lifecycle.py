@@ -48,9 +48,10 @@ class Recorder(Protocol):
     """How Asterisk records one conversation into its spool as `<name>.<format>`.
 
     `mute`/`unmute` (PCI): while muted, silence is written instead of what is said, so the
-    file keeps its length and muted stretches sit where they happened; both are idempotent
-    (muting a muted recording changes nothing) and raise RecordingEnded when the recording
-    no longer runs, RecorderError when Asterisk refuses or does not answer.
+    file keeps its length and muted stretches sit where they happened; both must be
+    idempotent (muting a muted recording changes nothing: Asterisk 22's own mute is not, see
+    `ari_app/calls/bridge_recorder.py`) and raise RecordingEnded when the recording no longer
+    runs, RecorderError when Asterisk refuses or does not answer.
     """
 
     async def start(self, name: str, fmt: str) -> None:
@@ -253,8 +254,10 @@ class CallRecordings:
         recording = self.live
         if recording is None:
             return MuteState.NOT_RECORDING
-        # Asked of Asterisk every time (it is idempotent there): after a restart it may
-        # hold a mute this run never saw.
+        if muted and recording.mutes.muted:
+            return MuteState.MUTED  # muted already: never ask again (Asterisk would toggle)
+        # An unmute is asked every time: after a restart Asterisk may hold a mute this run
+        # never heard of, and asking it to unmute what is not muted changes nothing.
         control = recording.recorder.mute if muted else recording.recorder.unmute
         try:
             await control(recording.name)

@@ -3,8 +3,11 @@
 A stopped playback ends "done" and one cut short by a hangup "failed", as
 res/res_stasis_playback.c (`playback_final_update`) decides; a recording ends "done" when
 stopped, when its bridge is destroyed or its channel hangs up, or after maxDurationSeconds.
-Muting a live recording is idempotent, as res_stasis_recording.c's `toggle_recording_mute`:
-each muted stretch is kept on the recording (`FakeRecording.muted`), the file keeps its length.
+Muting writes silence and keeps the file's length; each muted stretch is kept on the recording
+(`FakeRecording.muted`). As in Asterisk 22.10.1, mute is not idempotent: res/stasis_recording.c
+keeps its flag in a signed one-bit field (`int muted:1`, -1 once set), `toggle_recording_mute`
+compares it with 1, so every mute toggles what is written (a second one unmutes) while an
+unmute toggles only when the flag is set.
 """
 
 from __future__ import annotations
@@ -172,19 +175,31 @@ def _stop_recording(fake: FakeAsterisk, r: Req) -> None:
 
 
 def _mute_recording(fake: FakeAsterisk, r: Req) -> None:
-    recording = _live_recording(fake, r.path["recordingName"])
-    if recording.state != "recording":
-        raise Reject(409, "Recording not in session")
-    if recording.muted_since is None:
-        recording.muted_since = fake.now()
+    recording = _in_session(fake, r)
+    recording.mute_flag = True  # -1 != 1: always "not yet muted"
+    _toggle_mute(fake, recording)
 
 
 def _unmute_recording(fake: FakeAsterisk, r: Req) -> None:
+    recording = _in_session(fake, r)
+    if recording.mute_flag:
+        recording.mute_flag = False
+        _toggle_mute(fake, recording)
+
+
+def _in_session(fake: FakeAsterisk, r: Req) -> FakeRecording:
     recording = _live_recording(fake, r.path["recordingName"])
     if recording.state != "recording":
         raise Reject(409, "Recording not in session")
-    if recording.muted_since is not None:
-        now = fake.now()
+    return recording
+
+
+def _toggle_mute(fake: FakeAsterisk, recording: FakeRecording) -> None:
+    """main/app.c on AST_CONTROL_RECORD_MUTE: `muted = !muted`."""
+    now = fake.now()
+    if recording.muted_since is None:
+        recording.muted_since = now
+    else:
         recording.muted.append((recording.muted_since - recording.started_at,
                                 now - recording.started_at))
         recording.muted_since = None

@@ -136,6 +136,7 @@ class FakeRecording:
     # so far as (start, end) seconds from the recording's start; one ended muted closes there.
     muted_since: float | None = None
     muted: list[tuple[float, float]] = field(default_factory=list)
+    mute_flag: bool = False  # res/stasis_recording.c's `int muted:1`, apart from the above
 
     @property
     def target_id(self) -> str:

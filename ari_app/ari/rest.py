@@ -344,7 +344,8 @@ class AriRest:
 
     async def mute_recording(self, name: str) -> None:
         """Write silence instead of the audio until unmuted; the file keeps its timeline.
-        Idempotent in Asterisk (res_stasis_recording.c `toggle_recording_mute`)."""
+        Not idempotent in Asterisk 22: a second mute toggles it back to unmuted
+        (res/stasis_recording.c keeps the flag in `int muted:1`); an unmute is."""
         await self._call(MUTE_RECORDING, {"recordingName": name})
 
     async def unmute_recording(self, name: str) -> None:

@@ -2,7 +2,12 @@
 
 Muting is ARI's `POST/DELETE /recordings/live/{name}/mute`: the recording keeps reading the
 bridge and writes silence in place of it (main/app.c, AST_CONTROL_RECORD_MUTE), so the file
-keeps its length; pausing would drop the stretch and shift everything after it.
+keeps its length (measured on 22.10.1: file = talk time, zero samples where muted); pausing
+would drop the stretch and shift everything after it. Asterisk's mute is not idempotent:
+res/stasis_recording.c keeps the flag in a signed one-bit field (`int muted:1`), so a second
+mute finds -1 != 1 and toggles the recording back to unmuted, after which an unmute mutes it.
+Unmute is idempotent (0 == 0). So a recording known to be muted is not asked again, and one
+this run did not start (resumed after a restart, state unknown) is unmuted before its mute.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ class BridgeRecorder:
         self._call = call
         self._bridge_id = bridge_id
         self._finished: dict[str, asyncio.Future[AriEvent]] = {}
+        self._muted: dict[str, bool | None] = {}  # by name; None: unknown (resumed)
 
     async def start(self, name: str, fmt: str) -> None:
         call = self._call
@@ -47,6 +53,7 @@ class BridgeRecorder:
         if isinstance(event, RecordingFailed):
             call.unbind(name)
             raise RecorderError(f"Asterisk reported failure: {event.cause}")
+        self._muted[name] = False
         # Registered now: the bridge may be torn down (which ends the recording) before stop.
         self._finished[name] = call.mailbox.expect(
             lambda e: isinstance(e, RecordingFinished | RecordingFailed) and e.name == name)
@@ -54,6 +61,7 @@ class BridgeRecorder:
     def resume(self, name: str) -> None:
         """Take over a recording an earlier run of the service started on this bridge."""
         self._call.bind(name)
+        self._muted[name] = None
         self._finished[name] = self._call.mailbox.expect(
             lambda e: isinstance(e, RecordingFinished | RecordingFailed) and e.name == name)
 
@@ -73,13 +81,22 @@ class BridgeRecorder:
             log.warning("recording.no_finished_event", name=name)
         finally:
             finished.cancel()
+            self._muted.pop(name, None)
             self._call.unbind(name)
 
     async def mute(self, name: str) -> None:
+        """Idempotent here, not in Asterisk (see the module's doc)."""
+        known = self._muted.get(name, None)
+        if known is True:
+            return
+        if known is None:  # set Asterisk's flag to a known 0 first
+            await _control(self._call.ari.unmute_recording(name))
         await _control(self._call.ari.mute_recording(name))
+        self._muted[name] = True
 
     async def unmute(self, name: str) -> None:
         await _control(self._call.ari.unmute_recording(name))
+        self._muted[name] = False
 
 
 async def _control(request: Awaitable[None]) -> None:

@@ -9,15 +9,19 @@ import wave
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from ari_app.ari.errors import AriNotFound
 from ari_app.ari.events import RecordingStarted
 from ari_app.ari.fake import FakeAsterisk
+from ari_app.calls.bridge_recorder import BridgeRecorder
+from ari_app.calls.call import Call
+from ari_app.calls.mailbox import CallMailbox
 from ari_app.calls.record import CallRecord
 from ari_app.db.database import Database
-from recordings.lifecycle import MuteLog, RecordingPaths, store_recording
+from recordings.lifecycle import MuteLog, RecordingEnded, RecordingPaths, store_recording
 from recordings.model import MutedInterval, RecordingMeta
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
@@ -96,20 +100,26 @@ async def fake(tmp_path: Path) -> AsyncIterator[FakeAsterisk]:
     fake.shutdown()
 
 
-async def test_the_fake_asterisk_keeps_each_muted_stretch(fake: FakeAsterisk) -> None:
+async def _bridge_recording(fake: FakeAsterisk) -> str:
     ari = fake.rest()
     caller = fake.call_in()
     await ari.answer(caller)
     await ari.create_bridge("b")
     await ari.add_channels("b", [caller])
-    with pytest.raises(AriNotFound, match="Recording not found"):
-        await ari.mute_recording("rec")
     await ari.record_bridge("b", "rec")
     await fake.wait_for(RecordingStarted)
+    return caller
+
+
+async def test_the_fake_asterisk_keeps_each_muted_stretch(fake: FakeAsterisk) -> None:
+    ari = fake.rest()
+    with pytest.raises(AriNotFound, match="Recording not found"):
+        await ari.mute_recording("rec")
+    caller = await _bridge_recording(fake)
     recording = fake.recordings["rec"]
     await ari.unmute_recording("rec")  # not muted: nothing changes
+    assert recording.muted_since is None
     await ari.mute_recording("rec")
-    await ari.mute_recording("rec")  # idempotent, as Asterisk's toggle_recording_mute
     since = recording.muted_since
     assert since is not None
     await ari.unmute_recording("rec")
@@ -123,3 +133,52 @@ async def test_the_fake_asterisk_keeps_each_muted_stretch(fake: FakeAsterisk) ->
         await ari.unmute_recording("rec")  # finished: no live recording any more
     await ari.hangup(caller)
     await ari.destroy_bridge("b")
+
+
+async def test_the_fake_asterisk_toggles_at_a_second_mute_as_asterisk_22_does(
+        fake: FakeAsterisk) -> None:
+    """res/stasis_recording.c keeps `muted` in `int muted:1`: set, it reads -1, never 1."""
+    ari = fake.rest()
+    await _bridge_recording(fake)
+    recording = fake.recordings["rec"]
+    await ari.mute_recording("rec")
+    await ari.mute_recording("rec")  # toggled back: the caller is recorded again
+    assert recording.muted_since is None and len(recording.muted) == 1
+    await ari.unmute_recording("rec")  # the flag was set: toggled again, now muted
+    assert recording.muted_since is not None
+    await ari.unmute_recording("rec")  # the flag is clear: nothing changes
+    assert recording.muted_since is not None
+
+
+class Leg:
+    """What BridgeRecorder needs of a call: its ARI client, mailbox and event routes."""
+
+    def __init__(self, fake: FakeAsterisk) -> None:
+        self.ari = fake.rest()
+        self.mailbox = CallMailbox("caller")
+
+    def bind(self, subject_id: str) -> None: ...
+
+    def unbind(self, subject_id: str) -> None: ...
+
+
+async def test_the_bridge_recorder_mutes_once_however_often_asked(fake: FakeAsterisk) -> None:
+    await _bridge_recording(fake)
+    recording = fake.recordings["rec"]
+    await fake.rest().mute_recording("rec")  # an earlier run muted it, then stopped
+    recorder = BridgeRecorder(cast(Call, Leg(fake)), "b")
+    recorder.resume("rec")  # this run does not know that
+    await recorder.mute("rec")  # unmute first (Asterisk's flag is a known 0 then), then mute
+    await recorder.mute("rec")
+    assert recording.muted_since is not None
+    await recorder.unmute("rec")
+    await recorder.unmute("rec")
+    assert recording.muted_since is None
+    await recorder.mute("rec")
+    await recorder.mute("rec")
+    assert recording.muted_since is not None and len(recording.muted) == 2
+    mutes = fake.requested("POST", "/recordings/live/rec/mute")
+    assert len(mutes) == 3  # the earlier run's, then one per change, never two in a row
+    await fake.rest().stop_recording("rec")
+    with pytest.raises(RecordingEnded):
+        await recorder.unmute("rec")
