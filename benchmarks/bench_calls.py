@@ -74,13 +74,14 @@ async def run_target(target: Target, load: Load, work: Path, ari: AriAccess,
     left = await wait_idle(http, ari, 30.0)
     if left:
         raise BenchError(f"Asterisk still has {left} channels before {target.key}")
+    run = work / f"{load.label}-{target.key}"  # its config, logs, store, SIPp statistics
     service: Process | None = None
     url: str | None = None
     recording = "MixMonitor, mono" if target.key == "anchor" else "-"
     if target.key == "floor":
-        service = await start_floor(work, ari)
+        service = await start_floor(run, ari)
     elif target.speech is not None:
-        service, url, recording = await start_hotline(work, target, ari, http,
+        service, url, recording = await start_hotline(run, target, ari, http,
                                                       recordings_method)
     try:
         watches = [ProcessWatch("asterisk", asterisk_pid())]
@@ -94,8 +95,7 @@ async def run_target(target: Target, load: Load, work: Path, ari: AriAccess,
         sampler = asyncio.create_task(sample_every(watches, RSS_PERIOD_S, stop_sampling))
         since = time.time()
         started = time.monotonic()
-        sipp = await place_calls(target.extension, load.calls, load.rate,
-                                 work / f"{load.label}-{target.key}")
+        sipp = await place_calls(target.extension, load.calls, load.rate, run)
         await _settle(http, ari, url)
         seconds = time.monotonic() - started
         for watch in watches:
@@ -106,7 +106,7 @@ async def run_target(target: Target, load: Load, work: Path, ari: AriAccess,
         if target.key == "anchor":
             recordings: int | None = anchor_recordings(since)
         elif url is not None:
-            recordings = stored_recordings(work, target)
+            recordings = stored_recordings(run)
         else:
             recordings = None
         log = service.log_path if service is not None and url is not None else None

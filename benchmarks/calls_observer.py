@@ -10,9 +10,11 @@ Background/Playback/Read in the dialplan (the anchor), whichever comes first. Bo
 the event timestamps Asterisk wrote (millisecond resolution), so the observer's own delay in
 reading events does not count.
 
-Also counted: live callers (peak), agents answered (a simulated agent's half entering
-Answer() in [sim-agents], the same for app_queue and the hotline), callers sent to the
-fallback, and the talking calls' bridges (GET /bridges, sampled: technology and members).
+Also counted: the channels Asterisk made, by driver (PJSIP, Local, Snoop, …: the observer sees
+every channel, so targets run one at a time), live callers (peak), agents answered (a simulated
+agent's half entering Answer() in [sim-agents], the same for app_queue and the hotline),
+callers sent to the fallback, and the talking calls' bridges (GET /bridges, sampled:
+technology and members).
 """
 
 from __future__ import annotations
@@ -44,13 +46,18 @@ class Tally:
     peak_live: int = 0
     agents_answered: int = 0
     fallback: int = 0
+    events: int = 0  # every event Asterisk sent (to an app subscribed to everything)
+    technologies: Counter[str] = field(default_factory=Counter)  # channels made, by driver
     bridges: Counter[str] = field(default_factory=Counter)  # "softmix, 3 channels" -> samples
     bridge_samples: int = 0
 
     def on_event(self, event: dict[str, Any]) -> None:
+        self.events += 1
         kind = event.get("type")
         channel = event.get("channel") or {}
         cid = channel.get("id", "")
+        if kind == "ChannelCreated":
+            self.technologies[channel.get("name", "?").split("/", 1)[0]] += 1
         if kind == "ChannelCreated" and channel.get("name", "").startswith(CALLER_PREFIX):
             self.created[cid] = _when(event)
             self.live += 1

@@ -110,6 +110,12 @@ def _bridges(r: Result, _a: Result | None, _f: Result | None) -> str:
                      for shape, n in r.tally.bridges.most_common(2)) or "-"
 
 
+def _channels(r: Result, _a: Result | None, _f: Result | None) -> str:
+    """Channels Asterisk made per call, by driver (PJSIP is the caller)."""
+    return ", ".join(f"{tech} {n / max(1, r.load.calls):.1f}"
+                     for tech, n in r.tally.technologies.most_common()) or "-"
+
+
 def _prompt(percent: float) -> Figure:
     return lambda r, _a, _f: _ms(r.prompt_ms(percent))
 
@@ -124,6 +130,9 @@ ROWS: list[tuple[str, Figure]] = [
      else str(r.tally.agents_answered)),
     ("callers sent to the fallback", lambda r, _a, _f: str(r.tally.fallback)),
     ("peak live calls", lambda r, _a, _f: str(r.tally.peak_live)),
+    ("channels per call, by driver", _channels),
+    ("ARI events per call (all channels)",
+     lambda r, _a, _f: f"{r.tally.events / max(1, r.load.calls):.0f}"),
     ("CPU s: Asterisk + service", _cpu),
     ("CPU ms per call: Asterisk + service", _per_call),
     ("CPU per call vs anchor", lambda r, a, _f: _ratio(

@@ -210,10 +210,11 @@ async def wait_for(process: Process, ready: Any, timeout_s: float, what: str) ->
     raise BenchError(f"{what} not ready within {timeout_s:.0f} s: {process.tail()}")
 
 
-async def start_floor(work: Path, ari: AriAccess) -> Process:
+async def start_floor(run: Path, ari: AriAccess) -> Process:
     process = Process([sys.executable, str(ROOT / "benchmarks/calls_floor.py"), "--app",
                        FLOOR_APP, "--ari-url", ari.url, "--user", ari.user,
-                       "--password", ari.password], work / "floor.log")
+                       "--password", ari.password], run / "floor.log")
+    await asyncio.to_thread(run.mkdir, parents=True, exist_ok=True)
     await process.start()
 
     async def ready() -> bool:
@@ -222,14 +223,13 @@ async def start_floor(work: Path, ari: AriAccess) -> Process:
     return process
 
 
-def hotline_config(work: Path, target: Target, ari: AriAccess,
+def hotline_config(run: Path, target: Target, ari: AriAccess,
                    recordings_method: str | None = None) -> tuple[Path, str]:
     """The shipped configuration with the bench's app, database, port, store and 200 agents;
     the recording method as the service defaults it unless `recordings_method` is given."""
     document = yaml.safe_load(SHIPPED_CONFIG.read_text(encoding="utf-8"))
     root = rootfs()
     port = free_port()
-    run = work / target.key
     run.mkdir(parents=True, exist_ok=True)
     document["asterisk"].update(app=HOTLINE_APP, ari_url=ari.url, ari_user=ari.user,
                                 ari_password=ari.password)
@@ -260,10 +260,10 @@ def recording_setup(config: Path) -> str:
     return f"{recordings.method}, {recordings.channels}"
 
 
-async def start_hotline(work: Path, target: Target, ari: AriAccess,
+async def start_hotline(run: Path, target: Target, ari: AriAccess,
                         http: aiohttp.ClientSession,
                         recordings_method: str | None = None) -> tuple[Process, str, str]:
-    config, url = hotline_config(work, target, ari, recordings_method)
+    config, url = hotline_config(run, target, ari, recordings_method)
     process = Process([sys.executable, "-m", "ari_app", "run", "--config", str(config)],
                       config.parent / "service.log")
     await process.start()
@@ -283,7 +283,7 @@ async def hotline_active_calls(http: aiohttp.ClientSession, url: str) -> int | N
         return None
 
 
-def stored_recordings(work: Path, target: Target) -> int:
-    store = work / target.key / "recordings"
+def stored_recordings(run: Path) -> int:
+    store = run / "recordings"
     return sum(1 for f in store.rglob("*") if f.is_file() and f.suffix in {".wav", ".gsm"}
                and f.stat().st_size > 44)
