@@ -44,7 +44,8 @@ class Tally:
     first_prompt: dict[str, float] = field(default_factory=dict)  # seconds after creation
     live: int = 0
     peak_live: int = 0
-    agents_answered: int = 0
+    answered_agents: set[str] = field(default_factory=set)  # channel ids made in this run
+    made: set[str] = field(default_factory=set)  # every channel created while observing
     fallback: int = 0
     events: int = 0  # every event Asterisk sent (to an app subscribed to everything)
     technologies: Counter[str] = field(default_factory=Counter)  # channels made, by driver
@@ -57,6 +58,7 @@ class Tally:
         channel = event.get("channel") or {}
         cid = channel.get("id", "")
         if kind == "ChannelCreated":
+            self.made.add(cid)
             self.technologies[channel.get("name", "?").split("/", 1)[0]] += 1
         if kind == "ChannelCreated" and channel.get("name", "").startswith(CALLER_PREFIX):
             self.created[cid] = _when(event)
@@ -70,8 +72,8 @@ class Tally:
         elif kind == "ChannelDialplan":
             app = event.get("dialplan_app", "")
             context = channel.get("dialplan", {}).get("context", "")
-            if context == "sim-agents" and app == "Answer":
-                self.agents_answered += 1
+            if context == "sim-agents" and app == "Answer" and cid in self.made:
+                self.answered_agents.add(cid)
             elif context == "hotline-fallback" and cid in self.created:
                 self.fallback += 1
             if app.lower() in DIALPLAN_PROMPTS:
@@ -81,9 +83,14 @@ class Tally:
         if cid in self.created and cid not in self.first_prompt:
             self.first_prompt[cid] = _when(event) - self.created[cid]
 
+    @property
+    def agents_answered(self) -> int:
+        return len(self.answered_agents)
+
     def on_bridges(self, bridges: list[dict[str, Any]]) -> None:
-        """One sample of GET /bridges: the bridges holding two or more channels."""
-        talking = [b for b in bridges if len(b.get("channels", ())) >= 2]
+        """One sample of GET /bridges: this run's callers' bridges of two or more channels."""
+        talking = [b for b in bridges if len(b.get("channels", ())) >= 2
+                   and not self.created.keys().isdisjoint(b["channels"])]
         if not talking:
             return
         self.bridge_samples += 1
