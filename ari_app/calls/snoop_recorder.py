@@ -36,11 +36,10 @@ from pathlib import Path
 import structlog
 
 from ari_app.ari.cleanup import gone_ok
-from ari_app.ari.errors import AriConflict, AriError, AriNotFound
+from ari_app.ari.errors import AriError
 from ari_app.ari.events import (
     AriEvent,
     RecordingFailed,
-    RecordingFinished,
     RecordingStarted,
     StasisStart,
 )
@@ -48,6 +47,7 @@ from ari_app.calls.bridge_recorder import BridgeRecorder
 from ari_app.calls.call import Call
 from ari_app.calls.checkpoint import SavedRecording
 from ari_app.calls.deps import ConversationRecorder, RecorderFactory
+from ari_app.calls.live_recording import control, ended, mute_once, stop_and_wait
 from ari_app.channel_vars import ROLE_RECORDER
 from recordings.files import wait_for_file
 from recordings.lifecycle import RecorderError, RecordingEnded
@@ -158,11 +158,7 @@ class SnoopRecorder:
 
     def _watch(self, name: str, legs: tuple[Leg, ...]) -> None:
         # Registered now: the caller may hang up (which ends the recordings) before stop.
-        self._running[name] = _Running(legs, [self._ended(leg.name) for leg in legs])
-
-    def _ended(self, name: str) -> asyncio.Future[AriEvent]:
-        return self._call.mailbox.expect(
-            lambda e: isinstance(e, RecordingFinished | RecordingFailed) and e.name == name)
+        self._running[name] = _Running(legs, [ended(self._call, leg.name) for leg in legs])
 
     def resume(self, name: str) -> None:
         """Take over a recording an earlier run of the service started (its snoops kept);
@@ -180,7 +176,8 @@ class SnoopRecorder:
             return
         try:
             async with asyncio.timeout(timeout_s):
-                await asyncio.gather(*(self._finish(leg, finished) for leg, finished
+                await asyncio.gather(*(stop_and_wait(self._call, leg.name, finished)
+                                       for leg, finished
                                        in zip(running.legs, running.finished, strict=True)))
         except TimeoutError:
             log.warning("recording.no_finished_event", name=name)
@@ -190,12 +187,6 @@ class SnoopRecorder:
             await self._drop(running.legs)
         if len(running.legs) == 2:
             await self._merge(name, running.legs, timeout_s)
-
-    async def _finish(self, leg: Leg, finished: asyncio.Future[AriEvent]) -> None:
-        if not finished.done() and \
-                not await gone_ok(self._call.ari.stop_recording(leg.name), "recording"):
-            return  # it ended with the snoop (the caller hung up): no event will come
-        await finished
 
     async def _drop(self, legs: tuple[Leg, ...]) -> None:
         for leg in legs:
@@ -215,18 +206,12 @@ class SnoopRecorder:
             log.error("recording.merge_failed", name=name, error=f"{type(exc).__name__}: {exc}")
 
     async def mute(self, name: str) -> None:
-        """Idempotent here, not in Asterisk: res/stasis_recording.c keeps `muted` in a signed
-        one-bit field (`int muted:1`), so a mute sets it to -1, the next mute finds -1 != 1 and
-        toggles the recording back to unmuted (measured on 22.10.1, bridge and channel
-        recordings alike); an unmute (0 == 0) is idempotent. So a recording known to be muted
-        is not asked again, and one whose state this run does not know (resumed after a
-        restart) is unmuted first, which sets Asterisk's flag to a known 0."""
+        """Idempotent here, not in Asterisk (`live_recording.mute_once`)."""
         running = self._running.get(name)
-        if running is not None and running.muted is True:
-            return
-        if running is not None and running.muted is None:
-            await self._control(name, self._call.ari.unmute_recording)
-        await self._control(name, self._call.ari.mute_recording)
+        ari = self._call.ari
+        await mute_once(running.muted if running is not None else False,
+                        lambda: self._control(name, ari.unmute_recording),
+                        lambda: self._control(name, ari.mute_recording))
         self._running[name].muted = True
 
     async def unmute(self, name: str) -> None:
@@ -239,12 +224,7 @@ class SnoopRecorder:
         if running is None:
             raise RecordingEnded(f"{name}: not recording here")
         for leg in running.legs:
-            try:
-                await request(leg.name)
-            except (AriNotFound, AriConflict) as exc:  # 404: it ended; 409: not in session
-                raise RecordingEnded(str(exc)) from exc
-            except AriError as exc:
-                raise RecorderError(str(exc)) from exc
+            await control(request(leg.name))
 
 
 def merge_stereo(caller: Path, agent: Path, target: Path) -> None:
