@@ -33,11 +33,17 @@ class ChannelSnapshot:
     dialplan_app_data: str = ""
 
     @property
-    def stasis_app(self) -> str | None:
-        """The Stasis application holding the channel, if it is in one."""
+    def stasis_args(self) -> tuple[str, ...] | None:
+        """Stasis(app, args...) the channel is in, as (app, *args); None outside Stasis."""
         if self.dialplan_app.lower() != "stasis":
             return None
-        return self.dialplan_app_data.split(",", 1)[0]
+        return tuple(self.dialplan_app_data.split(","))
+
+    @property
+    def stasis_app(self) -> str | None:
+        """The Stasis application holding the channel, if it is in one."""
+        args = self.stasis_args
+        return args[0] if args else None
 
     @classmethod
     def gone(cls, channel_id: str) -> ChannelSnapshot:

@@ -171,7 +171,7 @@ def _arrival(plan: Plan) -> datetime:
 
 
 def _role(channel: ChannelSnapshot) -> str:
-    args = channel.dialplan_app_data.split(",")
+    args = channel.stasis_args or ()
     return args[1] if len(args) > 1 else ""
 
 
