@@ -52,7 +52,7 @@ ASTERISK_INFO = _route("GET", "/asterisk/info")
 LIST_APPLICATIONS = _route("GET", "/applications")
 LIST_CHANNELS = _route("GET", "/channels")
 ORIGINATE = _route(
-    "POST", "/channels", "endpoint app appArgs callerId timeout channelId", "variables"
+    "POST", "/channels", "endpoint app appArgs callerId timeout channelId originator", "variables"
 )
 GET_CHANNEL = _route("GET", "/channels/{channelId}")
 HANGUP = _route("DELETE", "/channels/{channelId}", "reason")
@@ -231,11 +231,19 @@ class AriRest:
         caller_id: str | None = None,
         timeout_s: int = 30,
         variables: Mapping[str, str] | None = None,
+        originator: str | None = None,
     ) -> ChannelSnapshot:
-        """Dial `endpoint`; once answered it enters Stasis `app` with `app_args`."""
+        """Dial `endpoint`; once answered it enters Stasis `app` with `app_args`.
+
+        `originator` is the channel this leg is dialled for: Asterisk then offers
+        the new channel that channel's codecs (and links the two for CDR/CEL).
+        Without it a Local channel is offered every codec and settles on slin192,
+        so each frame is resampled twice on its way to a ulaw caller.
+        """
         query: dict[str, QueryValue] = {
             "endpoint": endpoint, "app": app, "appArgs": _app_args(app_args),
             "callerId": caller_id, "timeout": timeout_s, "channelId": channel_id,
+            "originator": originator,
         }  # fmt: skip
         body = {"variables": dict(variables)} if variables else None
         return parse_channel(await self._call(ORIGINATE, None, query, body))

@@ -88,7 +88,7 @@ async def _originate(call: Call, offer: Offer) -> AgentLeg | None:
         await call.ari.originate(
             offer.endpoint, channel_id=channel_id, app=call.app,
             app_args=[ROLE_AGENT, call.call_id], caller_id=call.caller_number,
-            timeout_s=int(offer.ring_timeout_s) + 5,
+            timeout_s=int(offer.ring_timeout_s) + 5, originator=call.channel_id,
         )
     except AriError as exc:
         log.warning("agent.originate_failed", agent=offer.agent_id, error=str(exc))

@@ -131,6 +131,10 @@ async def test_a_busy_agent_is_journaled_as_busy_and_passed_over(
     ended = await line.finished(call)
 
     assert line.fake.gone[line.legs(call)[0]].cause == 17
+    # Each leg is dialled for the caller, so Asterisk offers it the caller's codecs
+    # (without an originator a Local leg settles on slin192 and every frame is resampled).
+    originates = line.fake.requested("POST", "/channels")
+    assert [r.params.get("originator") for r in originates] == [call.channel_id] * 2
     assert ended.first(J.AGENT_NO_ANSWER) == {"agent": "alice", "reason": "busy"}
     assert ended.first(J.AGENT_ANSWER)["agent"] == "bob"
     assert ended.record.outcome == CallOutcome.ANSWERED
