@@ -14,7 +14,8 @@ stored against agents answered, the talking calls' bridges, and ratios against t
 
 Options: --quick (20 calls at 2/s), --load CALLS@RATE (repeatable; default 120@2 and 300@5),
 --targets anchor,floor,keypad,speech, --work DIR (configs, logs, SIPp statistics),
---recordings-method bridge|snoop (the hotline's; default: the service's own default).
+--recordings-method bridge|snoop (the hotline's; default: the service's own default),
+--profile-service (cProfile the hotline: where its CPU goes, not what it costs).
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ async def _settle(http: aiohttp.ClientSession, ari: AriAccess, url: str | None) 
 
 
 async def run_target(target: Target, load: Load, work: Path, ari: AriAccess,
-                     http: aiohttp.ClientSession, recordings_method: str | None) -> Result:
+                     http: aiohttp.ClientSession, recordings_method: str | None,
+                     profile: bool = False) -> Result:
     left = await wait_idle(http, ari, 30.0)
     if left:
         raise BenchError(f"Asterisk still has {left} channels before {target.key}")
@@ -82,7 +84,7 @@ async def run_target(target: Target, load: Load, work: Path, ari: AriAccess,
         service = await start_floor(run, ari)
     elif target.speech is not None:
         service, url, recording = await start_hotline(run, target, ari, http,
-                                                      recordings_method)
+                                                      recordings_method, profile)
     try:
         watches = [ProcessWatch("asterisk", asterisk_pid())]
         if service is not None:
@@ -142,7 +144,7 @@ async def main(args: argparse.Namespace) -> int:
             for target in targets:
                 print(f"bench-calls: {load.label} into {target.key} ...", flush=True)
                 result = await run_target(target, load, work, ari, http,
-                                          args.recordings_method)
+                                          args.recordings_method, args.profile_service)
                 print(f"  {result.seconds:.0f} s, {result.sipp.failed} failed", flush=True)
                 results.append(result)
                 await asyncio.sleep(3.0)
@@ -161,6 +163,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--work", help="folder for configs, logs and SIPp statistics")
     parser.add_argument("--recordings-method", choices=("bridge", "snoop"),
                         help="the hotline's recordings.method (default: the service's)")
+    parser.add_argument("--profile-service", action="store_true",
+                        help="run the hotline under cProfile (service.prof in its run folder);"
+                             " its CPU figures are then inflated, read only the profile")
     args = parser.parse_args(argv)
     args.load = args.load or ["120@2", "300@5"]
     return args

@@ -262,9 +262,13 @@ def recording_setup(config: Path) -> str:
 
 async def start_hotline(run: Path, target: Target, ari: AriAccess,
                         http: aiohttp.ClientSession,
-                        recordings_method: str | None = None) -> tuple[Process, str, str]:
+                        recordings_method: str | None = None,
+                        profile: bool = False) -> tuple[Process, str, str]:
     config, url = hotline_config(run, target, ari, recordings_method)
-    process = Process([sys.executable, "-m", "ari_app", "run", "--config", str(config)],
+    python = [sys.executable]
+    if profile:  # written when the service stops on the bench's SIGTERM
+        python += ["-m", "cProfile", "-o", str(config.parent / "service.prof")]
+    process = Process([*python, "-m", "ari_app", "run", "--config", str(config)],
                       config.parent / "service.log")
     await process.start()
 
