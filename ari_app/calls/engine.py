@@ -19,6 +19,7 @@ from ari_app.calls.checkpoint import Checkpoint
 from ari_app.calls.conversation import TransferRequest
 from ari_app.calls.deps import CallDeps
 from ari_app.calls.dispatcher import CallDispatcher
+from ari_app.calls.group_commit import GroupCommit
 from ari_app.calls.hub import EventHub
 from ari_app.calls.journal import CallJournal, Spawn
 from ari_app.calls.mailbox import CallMailbox
@@ -40,6 +41,7 @@ class CallEngine:
         self._deps = deps
         self._store = store
         self._hub = hub
+        self._commits = GroupCommit(store)  # every call's journal, one transaction per batch
         self.dispatcher = CallDispatcher(self._start_call, self._hang_up_orphan)
         self._tasks: set[asyncio.Task[None]] = set()  # call sessions and orphan hangups
         self.accepting = True  # False once stopping or draining
@@ -62,13 +64,14 @@ class CallEngine:
                             correlation_id=channel.channelvars.get(CORRELATION_ID_VAR) or None,
                             started_at=datetime.now(UTC))
         self._run(record, lambda spawn: CallJournal(record, self._store, self._hub,
-                                                    spawn=spawn), None)
+                                                    spawn=spawn, commits=self._commits), None)
 
     def adopt(self, record: CallRecord, events: list[JourneyEvent], checkpoint: Checkpoint,
               resume: Resume) -> None:
         """Take over a call an earlier run of the service left in Asterisk."""
         self._run(record, lambda spawn: CallJournal.resumed(
-            record, events, checkpoint, self._store, self._hub, spawn=spawn), resume)
+            record, events, checkpoint, self._store, self._hub, spawn=spawn,
+            commits=self._commits), resume)
 
     def _run(self, record: CallRecord, journal: Callable[[Spawn], CallJournal],
              resume: Resume | None) -> None:

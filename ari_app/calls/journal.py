@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 
 from ari_app.calls.checkpoint import Checkpoint
+from ari_app.calls.group_commit import BATCH_S, Batch, GroupCommit
 from ari_app.calls.hub import EventHub
 from ari_app.calls.record import CallRecord
 from ari_app.calls.store import CallStore
@@ -26,12 +27,6 @@ from kernel.db.errors import DatabaseUnavailable
 
 log = structlog.get_logger(__name__)
 
-# Journey events (and the checkpoint) reach the database at most this much later, in one
-# transaction per call per batch instead of one per event: a call's database work was most of
-# the service's CPU per call. A crash loses at most this much of a call's progress; adoption
-# resumes it from the checkpoint before.
-BATCH_S = 0.25
-
 # Starts background work in the call's task group (`CallTasks.spawn`); None once it closed.
 Spawn = Callable[[Callable[[], Coroutine[Any, Any, None]], str], "asyncio.Task[None] | None"]
 
@@ -39,7 +34,7 @@ Spawn = Callable[[Callable[[], Coroutine[Any, Any, None]], str], "asyncio.Task[N
 class CallJournal:
     def __init__(self, record: CallRecord, store: CallStore, hub: EventHub, *,
                  spawn: Spawn | None = None, final_write_deadline_s: float = 30.0,
-                 batch_s: float = BATCH_S) -> None:
+                 commits: GroupCommit | None = None, batch_s: float = BATCH_S) -> None:
         self.record_row = record
         self.events: list[JourneyEvent] = []
         self._store = store
@@ -49,17 +44,18 @@ class CallJournal:
         self._row_written = False
         self._writer: asyncio.Task[None] | None = None
         self._deadline_s = final_write_deadline_s
-        self._batch_s = batch_s
-        self._writing = False  # the background writer has begun writing (not just waiting)
+        # Shared by every call of the engine; a journal on its own commits alone.
+        self._commits = commits or GroupCommit(store, batch_s)
         self._spawn = spawn
         self.checkpoint = Checkpoint()
         self._checkpoint_dirty = False
 
     @classmethod
     def resumed(cls, record: CallRecord, events: list[JourneyEvent], checkpoint: Checkpoint,
-                store: CallStore, hub: EventHub, *, spawn: Spawn | None = None) -> CallJournal:
+                store: CallStore, hub: EventHub, *, spawn: Spawn | None = None,
+                commits: GroupCommit | None = None) -> CallJournal:
         """The journal of a call an earlier run of the service started (adoption)."""
-        journal = cls(record, store, hub, spawn=spawn)
+        journal = cls(record, store, hub, spawn=spawn, commits=commits)
         journal.events = list(events)
         journal.checkpoint = checkpoint
         journal._row_written = True
@@ -88,28 +84,21 @@ class CallJournal:
             self._writer = self._spawn(self._write_later, "journal-writer")
 
     async def _write_later(self) -> None:
-        """Gather what the next `batch_s` brings into one transaction, then write it; in the
-        background, give up after a while: the next event or close() retries."""
-        if self._row_written:  # the call's row goes at once: recordings and surveys need it
-            await asyncio.sleep(self._batch_s)
-        self._writing = True
-        try:
-            await self._write_pending(deadline=time.monotonic() + 10.0)
-        finally:
-            self._writing = False
+        """Write with the next group commit; in the background, give up after a while: the
+        next event or close() retries."""
+        await self._write_pending(deadline=time.monotonic() + 10.0)
 
     def update(self, **fields: object) -> None:
         self.record_row = replace(self.record_row, **fields)  # type: ignore[arg-type]
 
     def hurry(self) -> None:
-        """The call is ending: stop gathering; `close()` writes what is pending at once."""
-        if self._writer is not None and not self._writing:
-            self._writer.cancel()
+        """The call is ending: what is pending goes with a commit now, not at the batch's end."""
+        self._commits.hurry()
 
     async def close(self, *, final: bool = True) -> None:
         """Write everything left and (when `final`) the final call record; bounded, never
         raises. Not final: the call lives on in Asterisk for the next run to adopt."""
-        self.hurry()  # what the writer was gathering, this writes now
+        self.hurry()
         if self._writer is not None:
             await asyncio.wait({self._writer})
         await self._write_pending(deadline=time.monotonic() + self._deadline_s, final=final)
@@ -118,7 +107,7 @@ class CallJournal:
         backoff = Backoff()
         while True:
             try:
-                await self._flush(final)
+                await self._flush(final, now=final)
                 return
             except DatabaseUnavailable as exc:
                 delay = backoff.next_delay()
@@ -128,19 +117,25 @@ class CallJournal:
                     return
                 await asyncio.sleep(delay)
 
-    async def _flush(self, final: bool) -> None:
-        if not self._row_written:
+    async def _flush(self, final: bool, *, now: bool) -> None:
+        first = not self._row_written
+        if first:  # the call's row goes at once: recordings and surveys need it
             await self._store.start(self.record_row)
             self._row_written = True
         while self._pending or self._checkpoint_dirty:
-            batch = list(self._pending)
-            dirty, self._checkpoint_dirty = self._checkpoint_dirty, False
-            checkpoint = {self.record_row.call_id: self.checkpoint.to_json()} if dirty else None
-            try:
-                await self._store.append_events(batch, checkpoint)
-            except BaseException:
-                self._checkpoint_dirty = self._checkpoint_dirty or dirty
-                raise
-            del self._pending[: len(batch)]
+            await self._commits.write(self, now=now or first)  # its first events with it
+            first = False
         if final:
             await self._store.finish(self.record_row)
+
+    def take_batch(self) -> Batch | None:
+        if not self._pending and not self._checkpoint_dirty:
+            return None
+        events, self._pending = self._pending, []
+        checkpoint = self.checkpoint.to_json() if self._checkpoint_dirty else None
+        self._checkpoint_dirty = False
+        return Batch(self.record_row.call_id, events, checkpoint)
+
+    def give_back(self, batch: Batch) -> None:
+        self._pending[:0] = batch.events
+        self._checkpoint_dirty = self._checkpoint_dirty or batch.checkpoint is not None

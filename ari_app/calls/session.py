@@ -145,7 +145,7 @@ class CallSession:
                                                      name=f"script-{self.call_id}")
                     await asyncio.wait({self._script})
                 await self.call.tasks.wait_after_hangup_work()
-                self.call.journal.hurry()  # the group waits for its writer: no gathering now
+                self.call.journal.hurry()  # its last events go with a commit now
         finally:
             self.call.tasks.close()
             if self.call.handing_over and not self._caller_gone:

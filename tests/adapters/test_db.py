@@ -27,7 +27,9 @@ from tests.db_fixtures import postgres_skip_reason, temporary_database
 
 TABLES = {"calls", "call_events", "recordings", "survey_answers",
           "routing_config_versions", "routing_audit",
-          "users", "web_sessions", "login_failures", "recording_access"}
+          "users", "web_sessions", "login_failures", "recording_access",
+          "caller_questions", "faq_edits", "qa_comments", "qa_forms", "qa_evaluations",
+          "qa_training", "recording_listens"}
 # Not UTC on purpose: the stores must keep the instant and hand back UTC.
 T0 = datetime(2026, 11, 22, 9, 0, 0, 250_000, tzinfo=timezone(timedelta(hours=1)))
 
@@ -404,3 +406,18 @@ async def test_stores_report_a_lost_database_as_unavailable(url: str) -> None:
         assert "s3cret-pw" not in str(caught.value)
     finally:
         await db.close()
+
+
+async def test_several_calls_in_one_append_are_all_or_nothing(database: Database) -> None:
+    """The group commit's premise: one refused call refuses the whole transaction, so it
+    can write every part again alone without writing any event twice."""
+    call = a_call()
+    await database.calls.start(call)
+    with pytest.raises(DatabaseConflict):
+        await database.calls.append_events(
+            [an_event(call.call_id, JourneyType.PROMPT, 1.0),
+             an_event("c-nobody", JourneyType.PROMPT, 1.0)],
+            {call.call_id: {"stage": "ivr"}})
+    assert await database.calls.events(call.call_id) == []
+    unfinished = await database.calls.unfinished()  # the database is the whole session's
+    assert [left for left in unfinished if left[0].call_id == call.call_id] == [(call, None)]
