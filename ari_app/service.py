@@ -42,6 +42,9 @@ from kernel.aio import first_of
 from kernel.backoff import Backoff
 from kernel.db.errors import DatabaseUnavailable
 from kernel.http.auth import TokenTable
+from knowledge_client.editors.loop import FaqEditor, QuestionKeeper
+from knowledge_client.editors.store import QuestionStore
+from knowledge_client.embedded import EmbeddedKnowledge
 from recordings.lifecycle import RecordingPaths
 from routing.actor import QueueService
 
@@ -62,6 +65,7 @@ class ServiceParts:
     db: Database
     hub: EventHub
     call_deps: CallDeps  # what every call is built from: the queues and is_vip among them
+    faq_editor: FaqEditor | None = None  # the embedded FAQ, as the knowledge editors change it
 
     @property
     def queues(self) -> QueueService:
@@ -152,6 +156,11 @@ class HotlineService:
         await renderer.warm(flow_texts(self.flow))
         queues = await build_queue_service(settings, db)
         knowledge = await open_knowledge(stack, knowledge_settings(settings.knowledge, "knowledge"))
+        questions = QuestionStore(db.units)
+        editor = FaqEditor(knowledge, questions) \
+            if isinstance(knowledge, EmbeddedKnowledge) else None
+        if editor is not None:  # before the grammars: callers are heard with the editors' words
+            log.info("knowledge.faq_edits_applied", edits=await editor.load())
         listener = await open_listener(settings.speech, flow_grammars(self.flow),
                                        question_phrases(knowledge, self.flow))
 
@@ -164,9 +173,10 @@ class HotlineService:
             queues=queues, surveys=db.surveys,
             recording_paths=RecordingPaths(rec.spool_dir, rec.store_dir, rec.format),
             recording_store=db.recordings, is_vip=is_vip, listener=listener,
-            knowledge=knowledge,
+            knowledge=QuestionKeeper(knowledge, questions) if knowledge is not None else None,
             recorders=recorder_factory(rec.method, rec.channels, rec.spool_dir, rec.format))
-        return ServiceParts(ari=ari, db=db, hub=EventHub(), call_deps=call_deps)
+        return ServiceParts(ari=ari, db=db, hub=EventHub(), call_deps=call_deps,
+                            faq_editor=editor)
 
     async def _start_http(self, stack: AsyncExitStack, parts: ServiceParts,
                           stream: AriEventStream, monitor: AmiMonitor) -> None:
@@ -176,7 +186,7 @@ class HotlineService:
             db=parts.db, hub=parts.hub, live=engine, queues=parts.queues,
             routing=routing_api_deps(self.settings, parts.db, parts.queues),
             tokens=TokenTable(self.settings.api_tokens),
-            recordings_dir=self.settings.recordings.store_dir,
+            recordings_dir=self.settings.recordings.store_dir, faq_editor=parts.faq_editor,
             access=access_parts(parts.db.units, AccessPolicy.from_settings(self.settings)),
             allowed_origins=frozenset(self.settings.http.allowed_origins),
             max_event_subscribers=self.settings.http.max_event_subscribers,

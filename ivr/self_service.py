@@ -104,7 +104,7 @@ async def run_self_service(node: SelfServiceNode, channel: SpeechChannel, listen
                                     question=question, state="no_answer"))
         await _unanswered(funnel, question)
         return funnel.to_queue("no_answer")
-    return await _answer(funnel, item)
+    return await _answer(funnel, item, question)
 
 
 async def _question(funnel: _Funnel) -> tuple[GatherReason, str | None]:
@@ -149,7 +149,7 @@ async def _disambiguate(funnel: _Funnel, decision: Disambiguate) -> Item | None:
     return {"first": a, "second": b}.get(intent or "")
 
 
-async def _answer(funnel: _Funnel, item: Item) -> Contained | ToQueue:
+async def _answer(funnel: _Funnel, item: Item, question: str) -> Contained | ToQueue:
     node, journal, call = funnel.node, funnel.journal, funnel.call
     note(journal, KnowledgeStep(node=node.id, item_id=item.item_id, question=item.question,
                                 state="played"))
@@ -163,7 +163,8 @@ async def _answer(funnel: _Funnel, item: Item) -> Contained | ToQueue:
                                 state="helped" if helped else "not_helped"))
     outcome = Outcome.CONTAINED if helped else Outcome.TRANSFERRED
     await funnel.report(funnel.knowledge.feedback(
-        Feedback(item.item_id, call.call_id, helped, outcome)))
+        Feedback(item.item_id, call.call_id, helped, outcome, question,
+                 tuple(funnel.transcript), item.answer_spoken)))
     if not helped:
         return funnel.to_queue("not_helped")
     journal.record(JourneyType.SELF_SERVICE, node=node.id, item_id=item.item_id)

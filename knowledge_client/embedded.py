@@ -23,7 +23,7 @@ import json
 import math
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
@@ -148,6 +148,7 @@ class EmbeddedKnowledge:
         self.feedback_log: list[Feedback] = []
         self.unanswered_log: list[Unanswered] = []
         self._index: FtsIndex | None = None
+        self._base: FaqBook | None = None  # the file's book, before the editors' changes
         self._executor: ThreadPoolExecutor | None = None
 
     async def __aenter__(self) -> Self:
@@ -165,6 +166,7 @@ class EmbeddedKnowledge:
             # Reading and indexing about a hundred items takes milliseconds; a minute means a
             # hung file system, and startup should say so rather than wait forever.
             self._index = await self._run(lambda: FtsIndex(load_book(self.path)), limit_s=60.0)
+            self._base = self._index.book
         except BaseException:
             await self.aclose()
             raise
@@ -183,6 +185,26 @@ class EmbeddedKnowledge:
         if self._index is None:
             raise RuntimeError("EmbeddedKnowledge is not started")
         return self._index.book
+
+    async def reindex(self, edit: Callable[[FaqBook], FaqBook],
+                      commit: Callable[[], Awaitable[None]] | None = None) -> FaqBook:
+        """Answer from `edit(the file's book)` from now on (the knowledge editors' additions):
+        the new index is built on the source's thread, then `commit` runs (e.g. saving the
+        change), and only if it succeeds does the new index replace the old one."""
+        if self._base is None:
+            raise KnowledgeUnavailable("the embedded source is not started")
+        base = self._base
+        index = await self._run(lambda: FtsIndex(edit(base)), limit_s=60.0)
+        try:
+            if commit is not None:
+                await commit()
+        except BaseException:
+            await self._run(index.close, limit_s=5.0)
+            raise
+        old, self._index = self._index, index
+        if old is not None:
+            await self._run(old.close, limit_s=5.0)
+        return index.book
 
     async def search(self, query: Query, *, limit: int = 3) -> SearchResult:
         index = self._index

@@ -77,6 +77,11 @@ class Feedback:
     call_id: str
     helpful: bool | None
     outcome: Outcome
+    # For the knowledge editors (not sent over the HTTP contract): what the caller asked,
+    # everything they said in self-service, and the answer they heard.
+    question: str | None = None
+    transcript: tuple[str, ...] = ()
+    answer_spoken: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

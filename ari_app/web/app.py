@@ -5,7 +5,9 @@ authentication middleware (`errors.py`, `auth.py`). The rooms serve their own ro
 - logging in and out, the recording-read audit (`ari_app/access/routes.py`): `/v1/login`,
   `/v1/logout`, `/v1/session`, `/v1/audit/recordings`;
 - the calls (`ari_app/calls/api.py`): `/v1/calls…`, `/v1/events`;
-- the recordings (`recordings/api.py`): `/v1/recordings/…`;
+- the recordings (`recordings/api.py`): `/v1/recordings/…`; QA over them (`recordings/qa/`):
+  search, comments, scorecards, evaluations, the training library, `/v1/audit/listens`;
+- the knowledge editors (`knowledge_client/editors/`): `/v1/knowledge/…`;
 - routing (`routing/api/`): the live view `/v1/queues`, the supervisor API under `/v1/routing`
   (a sub-application: aiohttp runs this app's middlewares for it too) and `/v1/openapi.json`,
   which serves the one document of every room's routes (`openapi.py`).
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
@@ -27,12 +30,24 @@ from ari_app.calls.api import CallApiDeps, add_call_routes
 from ari_app.calls.hub import EventHub
 from ari_app.calls.registry import LiveCalls
 from ari_app.db.database import Database
+from ari_app.reports.api import ReportApiDeps, add_report_routes
+from ari_app.reports.service import KpiReports
+from ari_app.reports.store import ReportStore
 from ari_app.web.auth import ACCESS, Access, CookieSessions, RouteKey, authenticate, served_routes
 from ari_app.web.errors import errors
 from ari_app.web.health import HealthChecks, add_health_routes
 from ari_app.web.openapi import publish_openapi
 from kernel.http.auth import TokenTable
+from knowledge_client.editors.api import EditorApiDeps, add_editor_routes
+from knowledge_client.editors.loop import FaqEditor
+from knowledge_client.editors.store import QuestionStore
 from recordings.api import RecordingApiDeps, add_recording_routes
+from recordings.qa.evaluations import EvaluationStore
+from recordings.qa.http import QaApiDeps
+from recordings.qa.listens import ListenAuditor, ListenLog
+from recordings.qa.routes import add_qa_routes
+from recordings.qa.search_store import RecordingSearch
+from recordings.qa.store import QaStore
 from routing.actor import QueueService
 from routing.api import RoutingApiDeps, add_live_routes, add_routing_api
 
@@ -56,6 +71,7 @@ class WebDeps:
     allowed_origins: frozenset[str] = frozenset()  # pages that may open /v1/events
     max_event_subscribers: int = 50
     recordings_dir: Path | None = None  # the recording store; None: no audio is served
+    faq_editor: FaqEditor | None = None  # the embedded FAQ editors change; None: not embedded
 
     def health_checks(self) -> HealthChecks:
         """`health`, else (only `ready` given) ARI from `ready`, the database pinged, AMI
@@ -76,14 +92,25 @@ def build_web_app(deps: WebDeps) -> web.Application:
                         max_subscribers=deps.max_event_subscribers)  # fmt: skip
     health = deps.health_checks()
     access = deps.access or access_parts(deps.db.units)
-    recordings = RecordingApiDeps(deps.db.recordings, deps.recordings_dir, access.reads)
+    listens = ListenLog(deps.db.units)
+    recordings = RecordingApiDeps(deps.db.recordings, deps.recordings_dir, access.reads,
+                                  ListenAuditor(listens))
+    qa = QaApiDeps(deps.db.recordings, QaStore(deps.db.units), EvaluationStore(deps.db.units),
+                   listens)
+    search = RecordingSearch(deps.db.units)
+    editors = EditorApiDeps(QuestionStore(deps.db.units), deps.faq_editor, search)
+    reports = ReportApiDeps(KpiReports(ReportStore(deps.db.units), lambda: deps.queues.config,
+                                       lambda: datetime.now(UTC)))
     app = assemble(deps.tokens, [
         lambda app: add_health_routes(app, health),
         lambda app: add_access_routes(app, access),
         lambda app: add_call_routes(app, calls),
         lambda app: add_recording_routes(app, recordings),
+        lambda app: add_qa_routes(app, qa, search),
+        lambda app: add_editor_routes(app, editors),
         lambda app: add_live_routes(app, deps.queues),
         lambda app: add_routing_api(app, deps.routing),
+        lambda app: add_report_routes(app, reports),
     ], sessions=access.sessions)  # fmt: skip
     publish_openapi(app)  # every room's routes, with the roles of the access table
     return app

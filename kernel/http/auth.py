@@ -35,6 +35,7 @@ class Role(StrEnum):
     QA = "qa"  # recordings and calls of their queues, no configuration
     ADMIN = "admin"  # everything a supervisor may, unscoped; users are made with the CLI
     AUDITOR = "auditor"  # read-only audit trails
+    EDITOR = "editor"  # the knowledge editors: questions callers asked in vain, the FAQ
 
 
 SCOPED_BY_QUEUE = frozenset({Role.SUPERVISOR, Role.QA})

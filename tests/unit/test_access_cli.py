@@ -111,4 +111,5 @@ def test_a_new_password_and_removal(config: Path) -> None:
 
 
 def test_every_role_may_be_given() -> None:
-    assert {r.value for r in Role} == {"agent", "supervisor", "qa", "admin", "auditor"}
+    assert {r.value for r in Role} == {"agent", "supervisor", "qa", "admin", "auditor",
+                                       "editor"}
