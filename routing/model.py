@@ -176,10 +176,24 @@ class Decision:
         return self._cache[0]
 
     def __str__(self) -> str:
-        who = "; ".join(str(c) for c in self.chosen) or "nobody offered"
         why_not = "; ".join(str(v) for v in self.others)
-        head = f"t={self.at:g} config v{self.config_version} {self.call_id}@{self.queue_id}: {who}"
-        return f"{head} | {why_not}" if why_not else head
+        return f"{self._head()} | {why_not}" if why_not else self._head()
+
+    def summary(self, names: int = 3) -> str:
+        """Who was offered and why; the others grouped by reason, counted, the first `names`
+        of each named: what a call's journey keeps. With 200 agents `str()` was 12 kB per
+        offer; the full list stays available while the call waits (`others`)."""
+        groups: dict[WhyNot, list[str]] = {}
+        for verdict in self.others:
+            groups.setdefault(verdict.why, []).append(verdict.agent_id)
+        why_not = "; ".join(
+            f"{why} x{len(ids)} ({', '.join(ids[:names])}{', ...' if len(ids) > names else ''})"
+            for why, ids in sorted(groups.items(), key=lambda group: -len(group[1])))
+        return f"{self._head()} | {why_not}" if why_not else self._head()
+
+    def _head(self) -> str:
+        who = "; ".join(str(c) for c in self.chosen) or "nobody offered"
+        return f"t={self.at:g} config v{self.config_version} {self.call_id}@{self.queue_id}: {who}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,7 @@ async def ring_until_answered(call: Call, ticket: Ticket) -> AgentLeg:
         for offer in offers:
             note(call.journal, AgentOffered(queue=offer.queue_id, agent=offer.agent_id,
                                             config_version=offer.config_version,
-                                            why=str(offer.decision)))
+                                            why=offer.decision.summary()))
         winner = await _ring_batch(call, ticket, offers)
         if winner is not None:
             return winner
