@@ -58,11 +58,18 @@ class ReadAudit(Protocol):
     async def record(self, read: RecordingRead) -> None: ...
 
 
+class ListenAudit(Protocol):
+    """Which bytes and seconds of a recording's audio were served (recordings.qa.listens)."""
+
+    async def served(self, request: web.Request, meta: RecordingMeta, path: Path) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class RecordingApiDeps:
     store: RecordingStore
     store_dir: Path | None  # audio is served only from inside this folder (None: never)
     audit: ReadAudit
+    listens: ListenAudit | None = None  # None: only the read audit
 
 
 RECORDINGS = web.AppKey("recordings_api", RecordingApiDeps)
@@ -98,7 +105,9 @@ async def get_recording_audio(request: web.Request) -> web.StreamResponse:
         raise not_found(f"recording {meta.recording_id}", "path.recording_id")
     if outcome is ReadOutcome.FILE_MISSING:
         raise ApiError(410, "file_missing", f"recording file is gone: {meta.recording_id}")
-    return web.FileResponse(path)
+    if (listens := request.app[RECORDINGS].listens) is not None:
+        await listens.served(request, meta, path)  # before a byte is sent: refused if it fails
+    return web.FileResponse(path)  # Range: 206 with Content-Range, 416 past the end
 
 
 async def _readable(request: web.Request, what: str) -> RecordingMeta:

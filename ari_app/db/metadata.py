@@ -5,6 +5,7 @@ from __future__ import annotations
 import ari_app.access.tables  # noqa: F401  (each import registers its tables)
 import ari_app.calls.tables  # noqa: F401
 import knowledge_client.editors.tables  # noqa: F401
+import recordings.qa.tables  # noqa: F401
 import recordings.tables  # noqa: F401
 import routing.tables  # noqa: F401
 from kernel.db.schema import Base

@@ -5,7 +5,8 @@ authentication middleware (`errors.py`, `auth.py`). The rooms serve their own ro
 - logging in and out, the recording-read audit (`ari_app/access/routes.py`): `/v1/login`,
   `/v1/logout`, `/v1/session`, `/v1/audit/recordings`;
 - the calls (`ari_app/calls/api.py`): `/v1/calls…`, `/v1/events`;
-- the recordings (`recordings/api.py`): `/v1/recordings/…`;
+- the recordings (`recordings/api.py`): `/v1/recordings/…`; QA over them (`recordings/qa/`):
+  search, comments, scorecards, evaluations, the training library, `/v1/audit/listens`;
 - the knowledge editors (`knowledge_client/editors/`): `/v1/knowledge/…`;
 - routing (`routing/api/`): the live view `/v1/queues`, the supervisor API under `/v1/routing`
   (a sub-application: aiohttp runs this app's middlewares for it too) and `/v1/openapi.json`,
@@ -37,6 +38,12 @@ from knowledge_client.editors.api import EditorApiDeps, add_editor_routes
 from knowledge_client.editors.loop import FaqEditor
 from knowledge_client.editors.store import QuestionStore
 from recordings.api import RecordingApiDeps, add_recording_routes
+from recordings.qa.evaluations import EvaluationStore
+from recordings.qa.http import QaApiDeps
+from recordings.qa.listens import ListenAuditor, ListenLog
+from recordings.qa.routes import add_qa_routes
+from recordings.qa.search_store import RecordingSearch
+from recordings.qa.store import QaStore
 from routing.actor import QueueService
 from routing.api import RoutingApiDeps, add_live_routes, add_routing_api
 
@@ -81,13 +88,19 @@ def build_web_app(deps: WebDeps) -> web.Application:
                         max_subscribers=deps.max_event_subscribers)  # fmt: skip
     health = deps.health_checks()
     access = deps.access or access_parts(deps.db.units)
-    recordings = RecordingApiDeps(deps.db.recordings, deps.recordings_dir, access.reads)
-    editors = EditorApiDeps(QuestionStore(deps.db.units), deps.faq_editor)
+    listens = ListenLog(deps.db.units)
+    recordings = RecordingApiDeps(deps.db.recordings, deps.recordings_dir, access.reads,
+                                  ListenAuditor(listens))
+    qa = QaApiDeps(deps.db.recordings, QaStore(deps.db.units), EvaluationStore(deps.db.units),
+                   listens)
+    search = RecordingSearch(deps.db.units)
+    editors = EditorApiDeps(QuestionStore(deps.db.units), deps.faq_editor, search)
     app = assemble(deps.tokens, [
         lambda app: add_health_routes(app, health),
         lambda app: add_access_routes(app, access),
         lambda app: add_call_routes(app, calls),
         lambda app: add_recording_routes(app, recordings),
+        lambda app: add_qa_routes(app, qa, search),
         lambda app: add_editor_routes(app, editors),
         lambda app: add_live_routes(app, deps.queues),
         lambda app: add_routing_api(app, deps.routing),

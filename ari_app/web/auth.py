@@ -64,6 +64,11 @@ SUPERVISOR_API = roles(SUPERVISOR, ADMIN, what="the routing API")
 ROUTING_CHANGES = roles(SUPERVISOR, ADMIN, what="the routing API", unscoped=True)
 ROUTING_AUDIT = roles(SUPERVISOR, ADMIN, AUDITOR, what="the routing audit")
 AUDIT = roles(AUDITOR, ADMIN, what="the audit")
+# QA (recordings/qa/): reviewers work within their queues, agents see their released evaluations
+QA_REVIEW = roles(SUPERVISOR, QA, ADMIN, what="QA reviews")
+QA_FORMS = roles(QA, ADMIN, what="scorecard forms")
+EVALUATIONS = roles(AGENT, SUPERVISOR, QA, ADMIN, what="evaluations")
+DISPUTES = roles(AGENT, what="disputes of evaluations")
 KNOWLEDGE_EDITORS = roles(Role.EDITOR, ADMIN, what="the knowledge editors' questions and FAQ")
 
 ACCESS: Mapping[RouteKey, Access] = {
@@ -87,6 +92,25 @@ ACCESS: Mapping[RouteKey, Access] = {
     # the recordings room
     ("GET", "/v1/recordings/{recording_id}"): RECORDINGS,
     ("GET", "/v1/recordings/{recording_id}/audio"): RECORDINGS,
+    # QA over the recordings (recordings/qa/)
+    ("GET", "/v1/recordings"): RECORDINGS,  # search, scoped like reading one
+    ("GET", "/v1/recordings/{recording_id}/comments"): QA_REVIEW,
+    ("POST", "/v1/recordings/{recording_id}/comments"): QA_REVIEW,
+    ("POST", "/v1/recordings/{recording_id}/training"): QA_REVIEW,
+    ("GET", "/v1/qa/training"): QA_REVIEW,
+    ("GET", "/v1/qa/forms"): QA_REVIEW,
+    ("POST", "/v1/qa/forms"): QA_FORMS,
+    ("GET", "/v1/qa/forms/{form_id}"): QA_REVIEW,
+    ("GET", "/v1/qa/forms/{form_id}/versions/{version}"): QA_REVIEW,
+    ("GET", "/v1/recordings/{recording_id}/evaluations"): EVALUATIONS,
+    ("POST", "/v1/recordings/{recording_id}/evaluations"): QA_REVIEW,
+    ("GET", "/v1/recordings/{recording_id}/calibration"): QA_REVIEW,
+    ("GET", "/v1/qa/evaluations"): EVALUATIONS,
+    ("GET", "/v1/qa/evaluations/{evaluation_id}"): EVALUATIONS,
+    ("POST", "/v1/qa/evaluations/{evaluation_id}/release"): QA_REVIEW,
+    ("POST", "/v1/qa/evaluations/{evaluation_id}/dispute"): DISPUTES,
+    ("POST", "/v1/qa/evaluations/{evaluation_id}/resolve"): QA_REVIEW,
+    ("GET", "/v1/audit/listens"): AUDIT,
     # the knowledge editors (knowledge_client/editors/)
     ("GET", "/v1/knowledge/questions"): KNOWLEDGE_EDITORS,
     ("POST", "/v1/knowledge/questions/{question_id}/handled"): KNOWLEDGE_EDITORS,

@@ -31,6 +31,7 @@ from ari_app.web.auth import ACCESS, SAFE_METHODS, Access, RouteKey, served_rout
 from kernel.http.openapi import Requirements, Route, Schema, document
 from knowledge_client.editors.openapi import routes as editor_routes
 from recordings.openapi import routes as recording_routes
+from recordings.qa.openapi import routes as qa_routes
 from routing.api.app import OPENAPI
 from routing.api.app import routes as routing_routes
 
@@ -95,7 +96,7 @@ def health_routes() -> list[Route]:
 def routes() -> list[Route]:
     """Every route the service serves, room by room."""
     return [*health_routes(), *access_routes(), *call_routes(), *recording_routes(),
-            *editor_routes(),
+            *qa_routes(), *editor_routes(),
             *routing_routes()]
 
 

@@ -41,7 +41,7 @@ CONFIG = RoutingConfig(
 )
 IDS = {"call_id": "c1", "recording_id": "r1", "skill_id": "claims", "agent_id": "alice",
        "queue_id": "claims", "caller_number": "+1999", "version": "1",
-       "question_id": "1"}  # fmt: skip
+       "question_id": "1", "evaluation_id": "1", "form_id": "f1"}  # fmt: skip
 DELETED = {"skill_id": "spare"}  # what a DELETE removes instead: claims is in use
 CREDENTIALS: list[Role | None] = [None, *Role]
 
@@ -69,6 +69,12 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/v1/routing/agents/{agent_id}/pause"): lambda _: {"reason": "lunch"},
     ("POST", "/v1/calls/{call_id}/transfer"): lambda who: {"notes": f"from {who}"},
     ("POST", "/v1/login"): lambda _: {"username": "nobody", "password": "wrong"},
+    ("POST", "/v1/recordings/{recording_id}/comments"): lambda who: {"at_s": 1.5, "text": who},
+    ("POST", "/v1/recordings/{recording_id}/training"): lambda who: {"reason": who},
+    ("POST", "/v1/recordings/{recording_id}/evaluations"): lambda _: {  # no such form: 404
+        "form_id": "none", "answers": []},
+    ("POST", "/v1/qa/forms"): lambda who: {"form_id": f"f-{who}", "name": "F", "criteria": [
+        {"criterion_id": "greeting", "text": "Greets", "weight": 100}]},
 }  # fmt: skip
 
 

@@ -136,6 +136,22 @@ ROUTE_ROLES: dict[str, set[Role] | None] = {  # the README's table; routing API 
     "GET /v1/recordings/{recording_id}/audio": {AGENT, SUPERVISOR, QA, ADMIN},
     "GET /v1/queues": {SUPERVISOR, ADMIN},
     "GET /v1/routing/audit": {SUPERVISOR, ADMIN, AUDITOR},
+    # QA (recordings/qa/)
+    "GET /v1/recordings": {AGENT, SUPERVISOR, QA, ADMIN},
+    **{route: {SUPERVISOR, QA, ADMIN} for route in (
+        "GET /v1/recordings/{recording_id}/comments", "POST /v1/recordings/{recording_id}/comments",
+        "POST /v1/recordings/{recording_id}/training", "GET /v1/qa/training", "GET /v1/qa/forms",
+        "GET /v1/qa/forms/{form_id}", "GET /v1/qa/forms/{form_id}/versions/{version}",
+        "POST /v1/recordings/{recording_id}/evaluations",
+        "GET /v1/recordings/{recording_id}/calibration",
+        "POST /v1/qa/evaluations/{evaluation_id}/release",
+        "POST /v1/qa/evaluations/{evaluation_id}/resolve")},
+    "POST /v1/qa/forms": {QA, ADMIN},
+    "GET /v1/recordings/{recording_id}/evaluations": {AGENT, SUPERVISOR, QA, ADMIN},
+    "GET /v1/qa/evaluations": {AGENT, SUPERVISOR, QA, ADMIN},
+    "GET /v1/qa/evaluations/{evaluation_id}": {AGENT, SUPERVISOR, QA, ADMIN},
+    "POST /v1/qa/evaluations/{evaluation_id}/dispute": {AGENT},
+    "GET /v1/audit/listens": {AUDITOR, ADMIN},
     # the knowledge editors (knowledge_client/editors/)
     **{route: {Role.EDITOR, ADMIN} for route in (
         "GET /v1/knowledge/questions", "POST /v1/knowledge/questions/{question_id}/handled",
