@@ -22,6 +22,7 @@ import structlog
 
 from ivr.journey import JourneyEvent, JourneyType
 from ivr.ports import Journal
+from kernel.backoff import Backoff
 from kernel.db.retry import save_with_retries
 from recordings.files import RecordingFileError, move_into_store, wait_for_file
 from recordings.model import MutedInterval, RecordingMeta
@@ -173,6 +174,10 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+START_ATTEMPTS = 3
+START_RETRY_S = 0.25  # the first retry's ceiling (full jitter), doubling
+
+
 class CallRecordings:
     """One call's recordings: each conversation gets the next sequence number; the one running
     now (`live`) can be muted and unmuted, one change at a time."""
@@ -197,13 +202,24 @@ class CallRecordings:
 
     async def start(self, recorder: Recorder, *, queue_id: str,
                     agent_id: str) -> ActiveRecording | None:
-        self._seq += 1
-        name = recording_name(self._call_id, self._seq)
-        try:
-            await recorder.start(name, self._paths.format)
-        except RecorderError as exc:
-            self._failed(name, f"could not start: {exc}")
-            return None
+        """Start the conversation's recording; a start that fails (Asterisk busy or slow to
+        answer) is tried again under a new name, up to START_ATTEMPTS times, each attempt and
+        the final failure journaled: a recording is never skipped without a trace."""
+        backoff = Backoff(initial=START_RETRY_S, cap=4 * START_RETRY_S)
+        for attempt in range(1, START_ATTEMPTS + 1):
+            self._seq += 1
+            name = recording_name(self._call_id, self._seq)
+            try:
+                await recorder.start(name, self._paths.format)
+                break
+            except RecorderError as exc:  # the recorder ended whatever of it may have begun
+                if attempt == START_ATTEMPTS:
+                    self._failed(name, f"could not start ({attempt} attempts): {exc}")
+                    return None
+                log.warning("recording.start_retry", name=name, attempt=attempt, error=str(exc))
+                self._journal.record(JourneyType.RECORDING, state="start_retry",
+                                     attempt=attempt, reason=str(exc))
+                await asyncio.sleep(backoff.next_delay())
         recording = ActiveRecording(str(uuid.uuid4()), name, queue_id, agent_id,
                                     self._clock(), recorder)
         self.live = recording

@@ -6,9 +6,11 @@ Stopping and muting a live recording: `ari_app.calls.live_recording`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import structlog
 
+from ari_app.ari.cleanup import gone_ok
 from ari_app.ari.errors import AriError
 from ari_app.ari.events import AriEvent, RecordingFailed, RecordingStarted
 from ari_app.calls.call import Call
@@ -18,6 +20,7 @@ from recordings.lifecycle import RecorderError
 log = structlog.get_logger(__name__)
 
 START_TIMEOUT_S = 5.0
+ABANDON_TIMEOUT_S = 1.0  # ending a start that failed: best effort, briefly
 
 
 class BridgeRecorder:
@@ -38,6 +41,11 @@ class BridgeRecorder:
             async with asyncio.timeout(START_TIMEOUT_S):
                 event = await started
         except (AriError, TimeoutError) as exc:
+            # Unanswered or slow, it may have begun after all: end it, so a retry under a
+            # new name does not leave two recordings of one conversation.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(ABANDON_TIMEOUT_S):
+                    await gone_ok(call.ari.stop_recording(name), "recording")
             call.unbind(name)
             raise RecorderError(str(exc) or "no RecordingStarted") from exc
         finally:

@@ -12,6 +12,7 @@ from ari_app.calls.reconcile import reconcile
 from ari_app.calls.record import CallOutcome
 from ari_app.channel_vars import FALLBACK_CONTEXT
 from ivr.journey import JourneyType as J
+from recordings.lifecycle import START_ATTEMPTS
 from tests.unit.engine_harness import (
     BOB,
     CAROL,
@@ -86,15 +87,34 @@ async def test_music_on_hold_failing_does_not_end_the_call(hotline: HotlineFacto
     line.assert_clean()
 
 
+async def test_a_recording_that_fails_to_start_is_tried_again(
+        hotline: HotlineFactory) -> None:
+    line = await hotline()
+    line.fake.agent_behaviour(CAROL, talk_s=0.3)
+    line.fake.fail_next("POST", "/bridges/*/record", status=None)  # Asterisk did not answer
+    call = await line.call(keys="2")
+    ended = await line.finished(call)
+
+    states = [e.details["state"] for e in ended.events if e.type is J.RECORDING]
+    assert states[:2] == ["start_retry", "started"]
+    assert ended.first(J.RECORDING)["attempt"] == 1
+    first, second = [r.params["name"] for r in line.fake.requested("POST", "/bridges/*/record")]
+    assert first != second  # a new name: the first may have begun in Asterisk after all
+    assert line.fake.requested("POST", f"/recordings/live/{first}/stop")  # and was ended
+    assert len(ended.recordings) == 1
+    line.assert_clean()
+
+
 async def test_a_recording_that_cannot_start_does_not_end_the_call(
         hotline: HotlineFactory) -> None:
     line = await hotline()
     line.fake.agent_behaviour(CAROL, talk_s=0.05)
-    line.fake.fail_next("POST", "/bridges/*/record", status=500)
+    line.fake.fail_next("POST", "/bridges/*/record", status=500, times=START_ATTEMPTS)
     call = await line.call(keys="2")
     ended = await line.finished(call)
 
-    assert ended.first(J.RECORDING)["state"] == "failed"
+    states = [e.details["state"] for e in ended.events if e.type is J.RECORDING]
+    assert states == ["start_retry"] * (START_ATTEMPTS - 1) + ["failed"]
     assert J.AGENT_HANGUP in [e.type for e in ended.events]
     assert ended.record.outcome == CallOutcome.ANSWERED and ended.recordings == []
     line.assert_clean()

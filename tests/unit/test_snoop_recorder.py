@@ -15,6 +15,7 @@ from ari_app.calls.registry import MuteOutcome
 from ari_app.calls.snoop_recorder import MONO, STEREO, recorder_factory
 from ari_app.channel_vars import ROLE_RECORDER
 from ivr.journey import JourneyType as J
+from recordings.lifecycle import START_ATTEMPTS
 from routing.model import AgentConfig
 from tests.unit.engine_harness import (
     ALICE,
@@ -153,7 +154,7 @@ async def test_a_snoop_asterisk_refuses_fails_the_recording_not_the_call(
         hotline: HotlineFactory) -> None:
     line = await recording_by(hotline, channels=STEREO)
     line.fake.agent_behaviour(ALICE, talk_s=0.1)
-    line.fake.fail_next("POST", "/channels/*/snoop/*-agent", status=500)
+    line.fake.fail_next("POST", "/channels/*/snoop/*-agent", status=500, times=START_ATTEMPTS)
     call = await line.call(keys="1")
     ended = await line.finished(call)
 
@@ -167,14 +168,16 @@ async def test_a_snoop_asterisk_refuses_fails_the_recording_not_the_call(
 async def test_a_recording_asterisk_refuses_hangs_its_snoop_up(hotline: HotlineFactory) -> None:
     line = await recording_by(hotline)
     line.fake.agent_behaviour(ALICE, talk_s=0.1)
-    line.fake.fail_next("POST", "/channels/*/record", status=422,
+    line.fake.fail_next("POST", "/channels/*/record", status=422, times=START_ATTEMPTS,
                         message="specified format is unknown on this system")
     call = await line.call(keys="1")
     ended = await line.finished(call)
 
     assert "unknown" in str(ended.first(J.RECORDING, state="failed")["reason"])
-    (snoop,) = [r.path.split("/")[-1] for r in line.fake.requested("POST", "/channels/*/snoop/*")]
-    assert line.fake.requested("DELETE", f"/channels/{snoop}")
+    snoops = [r.path.split("/")[-1] for r in line.fake.requested("POST", "/channels/*/snoop/*")]
+    assert len(snoops) == START_ATTEMPTS  # tried again, each time under a new name
+    for snoop in snoops:
+        assert line.fake.requested("DELETE", f"/channels/{snoop}")
     assert ended.in_order(J.AGENT_ANSWER, J.AGENT_HANGUP, J.SURVEY)
     line.assert_clean()
 
