@@ -106,7 +106,7 @@ def _run(args: argparse.Namespace) -> int:
 
     settings, flow = load_all(args.config)
     configure_logging(settings.log_level, hmac_key=settings.logging.hmac_key)
-    asyncio.run(_serve(HotlineService(settings, flow), drain=args.drain))
+    asyncio.run(_serve(HotlineService(settings, flow, settle_heap=True), drain=args.drain))
     return 0
 
 

@@ -38,6 +38,7 @@ from ari_app.web.health import HealthChecks
 from ivr.flow import Flow, flow_texts
 from ivr.grammars import flow_grammars
 from ivr.tts import PromptRenderer
+from kernel import heap
 from kernel.aio import first_of
 from kernel.backoff import Backoff
 from kernel.db.errors import DatabaseUnavailable
@@ -85,6 +86,9 @@ class HotlineService:
     database: Database | None = None
     queues: QueueService | None = None
     http_port: int | None = None
+    # The process is this service's own (`hotline run`): freeze what start-up built
+    # (kernel.heap). Off where the service shares a process, as in tests.
+    settle_heap: bool = False
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _hand_over_now: asyncio.Event = field(default_factory=asyncio.Event)
     _drain: bool = False
@@ -119,6 +123,8 @@ class HotlineService:
                                     backoff=Backoff(cap=ARI_RECONNECT_CAP_S))
             monitor = self._ami(parts)
             await self._start_http(stack, parts, stream, monitor)
+            if self.settle_heap:
+                heap.settle()
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(parts.queues.run())
                 tasks.create_task(reset_counters_daily(parts.queues))
