@@ -39,6 +39,9 @@ _APPEND_EVENT = insert(EVENTS).from_select(
     ).where(EVENTS.c.call_id == bindparam("call_id", type_=String())),
 )
 
+_SAVE_CHECKPOINT = (update(CALLS).where(CALLS.c.call_id == bindparam("id"))
+                    .values(checkpoint=bindparam("saved", type_=JSON())))
+
 
 class CallStore:
     """Call records and their journey events."""
@@ -49,7 +52,7 @@ class CallStore:
     async def start(self, record: CallRecord) -> None:
         """Write a new call; DatabaseConflict if the call id is already taken."""
         async with self._units.begin("calls", key("call_id", record.call_id)) as session:
-            session.add(CallModel(**_call_values(record)))
+            await session.execute(insert(CALLS).values(_call_values(record)))  # no ORM flush
 
     async def finish(self, record: CallRecord) -> None:
         """Write the call's final fields, inserting the whole record if `start` never did."""
@@ -80,9 +83,9 @@ class CallStore:
             )
             if events:
                 await session.execute(_APPEND_EVENT, [_event_params(event) for event in events])
-            for call_id, checkpoint in checkpoints.items():
-                await session.execute(
-                    update(CALLS).where(CALLS.c.call_id == call_id).values(checkpoint=checkpoint))
+            if checkpoints:  # one statement for every call of a group commit
+                await session.execute(_SAVE_CHECKPOINT, [{"id": call_id, "saved": saved}
+                                                         for call_id, saved in checkpoints.items()])
 
     async def answered_since(self, since: datetime) -> list[str]:
         """Ids of the answered calls that ended at or after `since`."""

@@ -421,3 +421,16 @@ async def test_several_calls_in_one_append_are_all_or_nothing(database: Database
     assert await database.calls.events(call.call_id) == []
     unfinished = await database.calls.unfinished()  # the database is the whole session's
     assert [left for left in unfinished if left[0].call_id == call.call_id] == [(call, None)]
+
+
+async def test_one_append_saves_each_calls_own_checkpoint(database: Database) -> None:
+    calls = [a_call(), a_call()]
+    for call in calls:
+        await database.calls.start(call)
+    await database.calls.append_events(
+        [an_event(calls[0].call_id, JourneyType.PROMPT, 1.0)],
+        {calls[0].call_id: {"stage": "ivr", "node": "menu"},
+         calls[1].call_id: {"stage": "queue", "queue_id": "claims"}})
+    saved = {record.call_id: checkpoint for record, checkpoint in await database.calls.unfinished()}
+    assert saved[calls[0].call_id] == {"stage": "ivr", "node": "menu"}
+    assert saved[calls[1].call_id] == {"stage": "queue", "queue_id": "claims"}
