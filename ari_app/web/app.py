@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
@@ -29,6 +30,9 @@ from ari_app.calls.api import CallApiDeps, add_call_routes
 from ari_app.calls.hub import EventHub
 from ari_app.calls.registry import LiveCalls
 from ari_app.db.database import Database
+from ari_app.reports.api import ReportApiDeps, add_report_routes
+from ari_app.reports.service import KpiReports
+from ari_app.reports.store import ReportStore
 from ari_app.web.auth import ACCESS, Access, CookieSessions, RouteKey, authenticate, served_routes
 from ari_app.web.errors import errors
 from ari_app.web.health import HealthChecks, add_health_routes
@@ -95,6 +99,8 @@ def build_web_app(deps: WebDeps) -> web.Application:
                    listens)
     search = RecordingSearch(deps.db.units)
     editors = EditorApiDeps(QuestionStore(deps.db.units), deps.faq_editor, search)
+    reports = ReportApiDeps(KpiReports(ReportStore(deps.db.units), lambda: deps.queues.config,
+                                       lambda: datetime.now(UTC)))
     app = assemble(deps.tokens, [
         lambda app: add_health_routes(app, health),
         lambda app: add_access_routes(app, access),
@@ -104,6 +110,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
         lambda app: add_editor_routes(app, editors),
         lambda app: add_live_routes(app, deps.queues),
         lambda app: add_routing_api(app, deps.routing),
+        lambda app: add_report_routes(app, reports),
     ], sessions=access.sessions)  # fmt: skip
     publish_openapi(app)  # every room's routes, with the roles of the access table
     return app

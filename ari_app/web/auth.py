@@ -70,6 +70,7 @@ QA_FORMS = roles(QA, ADMIN, what="scorecard forms")
 EVALUATIONS = roles(AGENT, SUPERVISOR, QA, ADMIN, what="evaluations")
 DISPUTES = roles(AGENT, what="disputes of evaluations")
 KNOWLEDGE_EDITORS = roles(Role.EDITOR, ADMIN, what="the knowledge editors' questions and FAQ")
+REPORTS = roles(SUPERVISOR, ADMIN, what="the KPI reports")  # a scoped supervisor: their queues
 
 ACCESS: Mapping[RouteKey, Access] = {
     ("GET", "/health"): OPEN,
@@ -124,6 +125,8 @@ ACCESS: Mapping[RouteKey, Access] = {
     **{(op.method, ROUTING_PREFIX + op.path):
        SUPERVISOR_API if op.method == "GET" else ROUTING_CHANGES for op in routing_operations()},
     ("GET", ROUTING_PREFIX + "/audit"): ROUTING_AUDIT,
+    # KPI reports (ari_app/reports/api.py)
+    ("GET", "/v1/reports/kpis"): REPORTS,
 }  # fmt: skip
 
 

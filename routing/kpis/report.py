@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -121,6 +121,23 @@ def row(group: str, visits: Sequence[QueueVisit], calls: Sequence[CallFacts],
         f.complaint_rate(sum(x.complaint for x in calls), len(calls)),
     )  # fmt: skip
     return KpiRow(group, c, len(calls), kpis)
+
+
+def within(calls: Iterable[CallFacts], start: datetime, end: datetime,
+           queues: frozenset[str] | None = None) -> list[CallFacts]:
+    """The calls of [start, end) by `CallFacts.interval_at` (a transferred call's later visits
+    come with it); with `queues`, those that visited one of them, with only those visits."""
+    found = []
+    for call in calls:
+        if not start <= call.interval_at < end:
+            continue
+        if queues is not None:
+            kept = tuple(v for v in call.visits if v.queue_id in queues)
+            if not kept:
+                continue
+            call = replace(call, visits=kept)
+        found.append(call)
+    return found
 
 
 def hour_of(at: datetime) -> str:
