@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from ari_app.ari.errors import AriError
 from ari_app.ari.events import Connected
 from ari_app.ari.rest import AriRest
 from ari_app.ari.stream import AriEventStream, wait_until_ready
+from ari_app.ari.transport import HttpTransport
 from ari_app.calls.adoption import adopt_calls
 from ari_app.calls.deps import CallDeps
 from ari_app.calls.engine import CallEngine
@@ -25,6 +27,7 @@ from ari_app.calls.recording_audit import audit_recordings_every
 from ari_app.calls.snoop_recorder import recorder_factory
 from ari_app.db.database import Database, open_database
 from ari_app.media.prompt import PromptSounds
+from ari_app.metrics import Metrics, call_stages
 from ari_app.routing_wiring import build_queue_service, routing_api_deps
 from ari_app.settings import Settings
 from ari_app.speech_and_knowledge import (
@@ -67,6 +70,7 @@ class ServiceParts:
     hub: EventHub
     call_deps: CallDeps  # what every call is built from: the queues and is_vip among them
     faq_editor: FaqEditor | None = None  # the embedded FAQ, as the knowledge editors change it
+    metrics: Metrics | None = None  # /metrics (ari_app/metrics.py)
 
     @property
     def queues(self) -> QueueService:
@@ -116,6 +120,9 @@ class HotlineService:
             self.database, self.queues = db, parts.queues
             self.router = CallEngine(parts.ari, self.settings.asterisk.app, parts.call_deps,
                                      db.calls, parts.hub)
+            engine = self.router
+            if parts.metrics is not None:
+                parts.metrics.watch(lambda: call_stages(engine), parts.queues)
             ast = self.settings.asterisk
             # Reconnect often: while the stream is down no call hears its events.
             stream = AriEventStream(ast.events_url.removesuffix("/events"), ast.ari_user,
@@ -135,6 +142,8 @@ class HotlineService:
                     parts.call_deps.recording_paths, db.recordings, db.calls,
                     self.router.live_call_ids, self.ready))
                 tasks.create_task(self._stop_when_asked(self.router))
+                if parts.metrics is not None:
+                    tasks.create_task(parts.metrics.count_journeys(parts.hub))
 
     async def _stop_when_asked(self, engine: CallEngine) -> None:
         await self._stop.wait()
@@ -154,7 +163,10 @@ class HotlineService:
     async def _build_parts(self, stack: AsyncExitStack, db: Database) -> ServiceParts:
         settings = self.settings
         ast = settings.asterisk
-        ari = AriRest(ast.ari_url, ast.ari_user, ast.ari_password, timeout=ast.request_timeout_s)
+        metrics = Metrics.create(os.environ.get("HOTLINE_METRICS_TOKEN"))
+        ari = AriRest(ast.ari_url, ast.ari_user, ast.ari_password, transport=metrics.timed(
+            HttpTransport(ast.ari_url, ast.ari_user, ast.ari_password,
+                          timeout=ast.request_timeout_s)))
         stack.push_async_callback(ari.close)
         info = await wait_until_ready(ari, backoff=Backoff())
         log.info("ari.ready", asterisk=str(info.get("system", {}).get("version", "?")))
@@ -182,7 +194,7 @@ class HotlineService:
             knowledge=QuestionKeeper(knowledge, questions) if knowledge is not None else None,
             recorders=recorder_factory(rec.method, rec.channels, rec.spool_dir, rec.format))
         return ServiceParts(ari=ari, db=db, hub=EventHub(), call_deps=call_deps,
-                            faq_editor=editor)
+                            faq_editor=editor, metrics=metrics)
 
     async def _start_http(self, stack: AsyncExitStack, parts: ServiceParts,
                           stream: AriEventStream, monitor: AmiMonitor) -> None:
@@ -201,7 +213,7 @@ class HotlineService:
                 database=parts.db.ping, live=engine,
                 # Old calls adopted first; none taken while stopping or draining.
                 accepting_calls=lambda: self.ready.is_set() and engine.accepting),
-            is_vip=parts.call_deps.is_vip))
+            is_vip=parts.call_deps.is_vip, metrics=parts.metrics))
         # A stop must not wait for open event streams: they reconnect to the next run.
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=HTTP_SHUTDOWN_TIMEOUT_S)
         await runner.setup()

@@ -30,6 +30,7 @@ from ari_app.calls.api import CallApiDeps, add_call_routes
 from ari_app.calls.hub import EventHub
 from ari_app.calls.registry import LiveCalls
 from ari_app.db.database import Database
+from ari_app.metrics import Metrics, add_metrics_route
 from ari_app.reports.api import ReportApiDeps, add_report_routes
 from ari_app.reports.service import KpiReports
 from ari_app.reports.store import ReportStore
@@ -72,6 +73,7 @@ class WebDeps:
     max_event_subscribers: int = 50
     recordings_dir: Path | None = None  # the recording store; None: no audio is served
     faq_editor: FaqEditor | None = None  # the embedded FAQ editors change; None: not embedded
+    metrics: Metrics | None = None  # GET /metrics; None: it answers 404 (metrics off)
 
     def health_checks(self) -> HealthChecks:
         """`health`, else (only `ready` given) ARI from `ready`, the database pinged, AMI
@@ -111,6 +113,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
         lambda app: add_live_routes(app, deps.queues),
         lambda app: add_routing_api(app, deps.routing),
         lambda app: add_report_routes(app, reports),
+        lambda app: add_metrics_route(app, deps.metrics),
     ], sessions=access.sessions)  # fmt: skip
     publish_openapi(app)  # every room's routes, with the roles of the access table
     return app

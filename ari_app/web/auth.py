@@ -127,6 +127,8 @@ ACCESS: Mapping[RouteKey, Access] = {
     ("GET", ROUTING_PREFIX + "/audit"): ROUTING_AUDIT,
     # KPI reports (ari_app/reports/api.py)
     ("GET", "/v1/reports/kpis"): REPORTS,
+    # Prometheus: the route checks its own scrape token (ari_app/metrics.py)
+    ("GET", "/metrics"): OPEN,
 }  # fmt: skip
 
 

@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 from ari_app.access.openapi import routes as access_routes
 from ari_app.access.sessions import CSRF_HEADER, SessionPolicy
 from ari_app.calls.openapi import routes as call_routes
+from ari_app.metrics import routes as metrics_routes
 from ari_app.reports.openapi import routes as report_routes
 from ari_app.web.auth import ACCESS, SAFE_METHODS, Access, RouteKey, served_routes
 from kernel.http.openapi import Requirements, Route, Schema, document
@@ -98,7 +99,7 @@ def routes() -> list[Route]:
     """Every route the service serves, room by room."""
     return [*health_routes(), *access_routes(), *call_routes(), *recording_routes(),
             *qa_routes(), *editor_routes(),
-            *routing_routes(), *report_routes()]
+            *routing_routes(), *report_routes(), *metrics_routes()]
 
 
 def whole_document(access: Mapping[RouteKey, Access] = ACCESS) -> dict[str, Any]:
