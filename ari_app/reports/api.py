@@ -83,8 +83,10 @@ def parse(request: web.Request, deps: ReportApiDeps) -> tuple[ReportQuery, str]:
     defaults = deps.settings
     t = _int(q.get("sl_s"), "sl_s", 1, MAX_SERVICE_S, bad, defaults.thresholds.service_s)
     s = _int(q.get("short_s"), "short_s", 0, MAX_SERVICE_S - 1, bad, defaults.thresholds.short_s)
-    if s >= t:
+    if s >= t and "short_s" in q:
         bad("short_s", f"must be below the service level threshold ({t:g} s)")
+    elif s >= t:
+        bad("sl_s", f"must be above the short-abandon threshold ({s:g} s by default)")
     n = _int(q.get("fcr_days"), "fcr_days", 1, MAX_FCR_DAYS, bad, defaults.fcr_days)
     if problems:
         raise invalid(problems)

@@ -174,6 +174,7 @@ async def test_without_a_range_the_last_24_hours(client: TestClient[Any, Any]) -
     ("sl_s=0", "query.sl_s", "must be an integer from 1 to 3600"),
     ("sl_s=²", "query.sl_s", "must be an integer from 1 to 3600"),
     ("short_s=20", "query.short_s", "must be below the service level threshold"),
+    ("sl_s=5", "query.sl_s", "must be above the short-abandon threshold (5 s by default)"),
     ("fcr_days=-1", "query.fcr_days", "must be an integer from 1 to 90"),
 ])  # fmt: skip
 async def test_a_bad_query_is_400_naming_the_field(client: TestClient[Any, Any], query: str,
