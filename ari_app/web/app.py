@@ -49,6 +49,7 @@ from recordings.qa.listens import ListenAuditor, ListenLog
 from recordings.qa.routes import add_qa_routes
 from recordings.qa.search_store import RecordingSearch
 from recordings.qa.store import QaStore
+from recordings.qa.timeline import Timelines
 from routing.actor import QueueService
 from routing.api import RoutingApiDeps, add_live_routes, add_routing_api
 
@@ -98,7 +99,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
     recordings = RecordingApiDeps(deps.db.recordings, deps.recordings_dir, access.reads,
                                   ListenAuditor(listens))
     qa = QaApiDeps(deps.db.recordings, QaStore(deps.db.units), EvaluationStore(deps.db.units),
-                   listens)
+                   listens, Timelines(deps.db.units), deps.recordings_dir)
     search = RecordingSearch(deps.db.units)
     editors = EditorApiDeps(QuestionStore(deps.db.units), deps.faq_editor, search)
     reports = ReportApiDeps(KpiReports(ReportStore(deps.db.units), lambda: deps.queues.config,

@@ -95,6 +95,8 @@ ACCESS: Mapping[RouteKey, Access] = {
     ("GET", "/v1/recordings/{recording_id}/audio"): RECORDINGS,
     # QA over the recordings (recordings/qa/)
     ("GET", "/v1/recordings"): RECORDINGS,  # search, scoped like reading one
+    ("GET", "/v1/recordings/{recording_id}/timeline"): RECORDINGS,  # beside the player
+    ("GET", "/v1/recordings/{recording_id}/peaks"): RECORDINGS,
     ("GET", "/v1/recordings/{recording_id}/comments"): QA_REVIEW,
     ("POST", "/v1/recordings/{recording_id}/comments"): QA_REVIEW,
     ("POST", "/v1/recordings/{recording_id}/training"): QA_REVIEW,

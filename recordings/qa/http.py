@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from aiohttp import web
 
@@ -14,6 +15,7 @@ from recordings.model import RecordingMeta
 from recordings.qa.evaluations import EvaluationStore
 from recordings.qa.listens import ListenLog
 from recordings.qa.store import QaStore
+from recordings.qa.timeline import Timelines
 from recordings.store import RecordingStore
 
 
@@ -23,6 +25,8 @@ class QaApiDeps:
     qa: QaStore
     evaluations: EvaluationStore
     listens: ListenLog
+    timelines: Timelines | None = None  # None: no journey beside the player
+    store_dir: Path | None = None  # the recording store; None: no waveform
 
 
 QA = web.AppKey("qa_api", QaApiDeps)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field, RootModel
 
@@ -173,6 +174,22 @@ class ListensOut(RootModel[list[ListenOut]]):
     """Audio served, newest first."""
 
 
+class TimelineEventOut(BaseModel):
+    type: str = Field(description="the journey event's type (intent, transfer, recording, …)")
+    t_s: float = Field(description="seconds from the recording's start; negative before it")
+    details: dict[str, Any]
+
+
+class TimelineOut(RecordingOut):
+    events: list[TimelineEventOut] = Field(description="the call's journey, in order")
+
+
+class PeaksOut(BaseModel):
+    recording_id: str
+    duration_s: float
+    peaks: list[float] = Field(description="the loudest sample of each equal stretch, 0..1")
+
+
 def _search_params() -> tuple[Param, ...]:
     schema = SearchQuery.model_json_schema(by_alias=True)["properties"]
     found = []
@@ -194,6 +211,14 @@ def routes() -> list[Route]:
     return [
         Route("GET", "/v1/recordings", f"Find recordings (sorted, paged; at most {MAX_PAGE} "
               "a page)", "qa", SearchOut, params=_search_params(), errors=(503,)),
+        Route("GET", "/v1/recordings/{recording_id}/timeline", "The call's journey on the "
+              "recording's clock, and its muted intervals", "qa", TimelineOut, params=rec,
+              errors=(404, 503)),
+        Route("GET", "/v1/recordings/{recording_id}/peaks", "The recording's waveform", "qa",
+              PeaksOut, params=(_REC, Param("points", "query", "how many (1-4000, default "
+                                            "800)", {"type": "integer", "minimum": 1,
+                                                     "maximum": 4000})),
+              errors=(404, 409, 410, 503)),
         Route("GET", "/v1/recordings/{recording_id}/comments", "Comments pinned to times",
               "qa", CommentsOut, params=rec, errors=(404, 503)),
         Route("POST", "/v1/recordings/{recording_id}/comments", "Pin a comment to a time",

@@ -6,6 +6,7 @@ audio served with HTTP Range."""
 from __future__ import annotations
 
 import asyncio
+import wave
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -330,3 +331,29 @@ async def test_each_audio_request_is_audited_with_the_bytes_and_seconds_served(q
     assert (status, fields(body)) == (404, ["path.recording_id"])
     _, audit = await qa.send("GET", "/v1/audit/listens?recording_id=r404", Role.AUDITOR)
     assert audit == []  # nothing was served
+
+
+async def test_the_player_gets_the_journey_on_the_recordings_clock_and_the_waveform(
+    qa: Qa, tmp_path: Path,
+) -> None:
+    status, body = await qa.send("GET", "/v1/recordings/r2/timeline")
+    assert status == 200
+    assert [(e["type"], e["t_s"]) for e in body["events"]] == [("transfer", -3600.0)]
+    assert body["mutes"][0]["start_s"] == 5.0  # drawn on the same clock
+    status, body = await qa.send("GET", "/v1/recordings/r1/timeline", Role.AGENT)
+    assert [(e["type"], e["details"]["intent"]) for e in body["events"]] == [
+        ("intent", "claim_status")]
+    assert (await qa.send("GET", "/v1/recordings/r2/timeline", Role.AGENT))[0] == 404  # bob's
+
+    status, body = await qa.send("GET", "/v1/recordings/r1/peaks?points=5")
+    assert (status, body["error"]) == (409, "conflict")  # the seeded file has no WAV header
+    store = tmp_path / "recordings"
+    with wave.open(str(store / "r1.wav"), "wb") as wav:  # 10 s: silent, then loud from 6 s
+        wav.setparams((1, 2, 8000, 0, "NONE", "not compressed"))
+        wav.writeframes(bytes(6 * SECOND) + (16384).to_bytes(2, "little") * (4 * SECOND // 2))
+    status, body = await qa.send("GET", "/v1/recordings/r1/peaks?points=5")
+    assert (status, body["peaks"]) == (200, [0.0, 0.0, 0.0, 0.5, 0.5])
+    status, body = await qa.send("GET", "/v1/recordings/r1/peaks?points=0")
+    assert (status, fields(body)) == (400, ["query.points"])
+    (store / "r1.wav").unlink()
+    assert (await qa.send("GET", "/v1/recordings/r1/peaks"))[0] == 410

@@ -14,6 +14,7 @@ nobody uses, and a request that the room can carry out for every role allowed.
 from __future__ import annotations
 
 import json
+import wave
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -95,10 +96,13 @@ def concrete(method: str, pattern: str) -> str:
 async def client(database: Database, tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
     store = tmp_path / "recordings"
     store.mkdir()
-    (store / "r1.wav").write_bytes(b"RIFF")
+    with wave.open(str(store / "r1.wav"), "wb") as wav:  # 3 s of silence, for the waveform
+        wav.setparams((1, 2, 8000, 0, "NONE", "not compressed"))
+        wav.writeframes(bytes(3 * 16000))
     await database.calls.start(record("c1", agent_id=AGENT_ID))
-    await database.recordings.add(RecordingMeta("r1", "c1", "claims", AGENT_ID, T0, 3.0, "wav",
-                                                4, "0" * 64, str(store / "r1.wav")))  # fmt: skip
+    await database.recordings.add(RecordingMeta(
+        "r1", "c1", "claims", AGENT_ID, T0, 3.0, "wav", (store / "r1.wav").stat().st_size,
+        "0" * 64, str(store / "r1.wav")))  # fmt: skip
     live = FakeLiveCalls()
     live.journeys["c1"] = LiveJourney(record("c1", agent_id=AGENT_ID), ())
     live.talking.add("c1")

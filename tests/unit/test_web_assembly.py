@@ -138,6 +138,8 @@ ROUTE_ROLES: dict[str, set[Role] | None] = {  # the README's table; routing API 
     "GET /v1/routing/audit": {SUPERVISOR, ADMIN, AUDITOR},
     # QA (recordings/qa/)
     "GET /v1/recordings": {AGENT, SUPERVISOR, QA, ADMIN},
+    "GET /v1/recordings/{recording_id}/timeline": {AGENT, SUPERVISOR, QA, ADMIN},
+    "GET /v1/recordings/{recording_id}/peaks": {AGENT, SUPERVISOR, QA, ADMIN},
     **{route: {SUPERVISOR, QA, ADMIN} for route in (
         "GET /v1/recordings/{recording_id}/comments", "POST /v1/recordings/{recording_id}/comments",
         "POST /v1/recordings/{recording_id}/training", "GET /v1/qa/training", "GET /v1/qa/forms",
