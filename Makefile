@@ -71,6 +71,9 @@ eval: deps venv asterisk-build
 	scripts/with-asterisk sh -c '$(VENV)/bin/hotline measure-turns --set "$(EVAL_SET)" \
 	  --calls $(EVAL_CALLS) --out var/turn-latency.json && \
 	  $(PY) -m ivr.speech.evaluate --set "$(EVAL_SET)" --latency-from var/turn-latency.json'
+	@echo "== held-out set (issue 14: never tuned on), other speaking rates, 20 and 10 dB SNR"
+	$(PY) -m ivr.speech.evaluate --set ivr/speech/heldout_set.tsv --wpm 130,165 --snr 20
+	$(PY) -m ivr.speech.evaluate --set ivr/speech/heldout_set.tsv --wpm 130,165 --snr 10
 
 stop:
 	scripts/dev-asterisk stop

@@ -45,6 +45,9 @@ AGENT = IntentSpec("agent", (
     "agent", "an agent", "operator", "representative", "a person", "a real person", "human",
     "a human being", "speak to someone", "talk to somebody", "speak to a person",
     "talk to a representative", "customer service", "transfer me", "let me talk to an agent",
+    "a live person", "a live agent", "a real human", "talk to a human", "speak to a representative",
+    "connect me to an agent", "speak with somebody", "a customer service representative",
+    "I want a person",
 ), ("0",))
 YES = IntentSpec("yes", ("yes", "yeah", "yep", "correct", "that is right", "right", "sure",
                          "exactly", "absolutely", "yes please", "that is correct"), ("1",))
@@ -277,9 +280,21 @@ def classify(recognition: RecognitionLike, intents: Sequence[IntentSpec], *,
     (top, s1), (second, s2) = ranked[0], (ranked[1] if len(ranked) > 1 else (None, 0.0))
     margin = 1.0 - math.exp(-(s1 - s2) / 0.12)  # close runner-up → ask rather than act
     heard = 0.5 + 0.5 * min(1.0, max(0.0, recognition.confidence))
+    if _exact_example(recognition.text, top, intents):
+        # Word for word one phrase of the intent, and of no other: the acoustic score alone
+        # (it varied 0.42..0.9 for the same audio, issue 14) must not send it to confirmation.
+        heard = 1.0
     confidence = round(s1 * (0.4 + 0.6 * margin) * heard, 4)
     return IntentScore(top, confidence, second if s2 > 0 else None,
                        MappingProxyType({k: round(v, 4) for k, v in ranked}))
+
+
+def _exact_example(text: str, intent: str, intents: Sequence[IntentSpec]) -> bool:
+    """`text` is, once normalised, an example of `intent` and of no other intent here."""
+    said = normalize(text)
+    owners = {spec.name for spec in intents
+              if any(normalize(example) == said for example in spec.examples)}
+    return bool(said) and owners == {intent}
 
 
 def _hypotheses(recognition: RecognitionLike) -> list[tuple[str, float]]:

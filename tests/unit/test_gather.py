@@ -108,9 +108,10 @@ async def test_unrelated_speech_is_no_match_or_low_confidence() -> None:
 
 
 async def test_a_badly_heard_intent_is_low_confidence() -> None:
-    listener = FakeListener({"billing": 0.0})
+    # Not word for word a phrase: an exact phrase acts whatever the acoustic score (issue 14).
+    listener = FakeListener({"billing for me": 0.0})
     spec = GatherSpec("menu", ("Say what you need.",), intents=(CLAIMS, BILLING), low=0.6)
-    result, _, _ = await run([Say("billing")], spec, listener)
+    result, _, _ = await run([Say("billing for me")], spec, listener)
     assert (result.reason, result.intent) == (GatherReason.LOW_CONFIDENCE, "billing")
 
 

@@ -124,7 +124,7 @@ def test_near_misses_and_paraphrases_still_act(text: str, intent: str) -> None:
 
 
 def test_a_misheard_operator_is_still_the_agent_but_only_confirmed() -> None:
-    result = score("i'd like to speak to an operater")
+    result = score("i'd like an operater")
     assert result.intent == "agent"
     assert decide_action(result) is Action.CONFIRM
 
@@ -151,7 +151,8 @@ def test_the_margin_alone_changes_confidence() -> None:
 
 
 def test_an_unsure_recognizer_lowers_confidence() -> None:
-    sure, unsure = score("roadside help", confidence=1.0), score("roadside help", confidence=0.2)
+    sure = score("roadside help for my car", confidence=1.0)
+    unsure = score("roadside help for my car", confidence=0.2)
     assert sure.intent == unsure.intent == "roadside"
     assert sure.scores == unsure.scores
     assert unsure.confidence < sure.confidence
