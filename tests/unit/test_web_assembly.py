@@ -123,6 +123,7 @@ AGENT, SUPERVISOR, QA, ADMIN, AUDITOR = (Role.AGENT, Role.SUPERVISOR, Role.QA, R
 ROUTE_ROLES: dict[str, set[Role] | None] = {  # the README's table; routing API apart
     "GET /health": None, "GET /ready": None, "GET /v1/openapi.json": None,
     "POST /v1/login": None, "POST /v1/logout": set(Role), "GET /v1/session": set(Role),
+    "GET /metrics": None,  # open: the route checks its own scrape token (ari_app/metrics.py)
     "GET /v1/audit/recordings": {AUDITOR, ADMIN},
     "GET /v1/calls": {AGENT, SUPERVISOR, QA, ADMIN},
     "GET /v1/calls/{call_id}": {AGENT, SUPERVISOR, QA, ADMIN},
