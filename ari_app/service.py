@@ -28,6 +28,7 @@ from ari_app.calls.snoop_recorder import recorder_factory
 from ari_app.db.database import Database, open_database
 from ari_app.media.prompt import PromptSounds
 from ari_app.metrics import Metrics, call_stages
+from ari_app.retention_wiring import retention_policy, retention_sweep
 from ari_app.routing_wiring import build_queue_service, routing_api_deps
 from ari_app.settings import Settings
 from ari_app.speech_and_knowledge import (
@@ -141,6 +142,8 @@ class HotlineService:
                     self.settings.recordings.reconcile_every_s,
                     parts.call_deps.recording_paths, db.recordings, db.calls,
                     self.router.live_call_ids, self.ready))
+                tasks.create_task(retention_sweep(self.settings.recordings, db.units,
+                                                  self.ready))
                 tasks.create_task(self._stop_when_asked(self.router))
                 if parts.metrics is not None:
                     tasks.create_task(parts.metrics.count_journeys(parts.hub))
@@ -205,6 +208,7 @@ class HotlineService:
             routing=routing_api_deps(self.settings, parts.db, parts.queues),
             tokens=TokenTable(self.settings.api_tokens),
             recordings_dir=self.settings.recordings.store_dir, faq_editor=parts.faq_editor,
+            retention=retention_policy(self.settings.recordings.retention),
             access=access_parts(parts.db.units, AccessPolicy.from_settings(self.settings)),
             allowed_origins=frozenset(self.settings.http.allowed_origins),
             max_event_subscribers=self.settings.http.max_event_subscribers,

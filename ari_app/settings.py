@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -121,6 +121,15 @@ class PromptSettings(_Strict):
     asterisk_dir: str = "/var/lib/asterisk/sounds/hotline"
 
 
+class RetentionSettings(_Strict):
+    """How long recordings are kept (`recordings/retention/`): days from a recording's start,
+    per queue or by default; None keeps them for ever (the default). Held ones are kept."""
+
+    default_days: int | None = Field(default=None, gt=0)
+    queues: dict[str, Annotated[int, Field(gt=0)]] = {}
+    sweep_every_s: float = Field(default=3600, ge=10)  # how often the sweep deletes what is due
+
+
 class RecordingSettings(_Strict):
     spool_dir: Path = Path("~/.cache/hotline/asterisk-rootfs/var/spool/asterisk/recording")
     store_dir: Path = Path("var/recordings")
@@ -132,6 +141,7 @@ class RecordingSettings(_Strict):
     method: Literal["bridge", "snoop"] = "snoop"
     # stereo: caller left, agent right (two snoops, merged into one WAV when stored).
     channels: Literal["mono", "stereo"] = "mono"
+    retention: RetentionSettings = RetentionSettings()
 
     @model_validator(mode="after")
     def _stereo_needs_snoop_wav(self) -> RecordingSettings:
@@ -209,6 +219,9 @@ class Settings(_Strict):
             for j, queue in enumerate(agent.queues):
                 if queue not in known:
                     raise ValueError(f"agents[{i}].queues[{j}]: unknown queue '{queue}'")
+        for queue in self.recordings.retention.queues:
+            if queue not in known:
+                raise ValueError(f"recordings.retention.queues.{queue}: unknown queue '{queue}'")
         return self
 
     def queue_configs(self) -> tuple[QueueConfig, ...]:

@@ -64,12 +64,20 @@ class ListenAudit(Protocol):
     async def served(self, request: web.Request, meta: RecordingMeta, path: Path) -> None: ...
 
 
+class RetentionView(Protocol):
+    """Whether a recording is on legal hold, and until when it is kept
+    (recordings.retention.api.RetentionFacts): `on_hold`, `hold`, `retain_until`."""
+
+    async def of(self, meta: RecordingMeta) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class RecordingApiDeps:
     store: RecordingStore
     store_dir: Path | None  # audio is served only from inside this folder (None: never)
     audit: ReadAudit
     listens: ListenAudit | None = None  # None: only the read audit
+    retention: RetentionView | None = None  # None: details without hold and retention
 
 
 RECORDINGS = web.AppKey("recordings_api", RecordingApiDeps)
@@ -91,7 +99,9 @@ def recording_json(meta: RecordingMeta) -> dict[str, Any]:
 async def get_recording(request: web.Request) -> web.Response:
     meta = await _readable(request, "details")
     await _audit(request, meta.recording_id, meta, "details", ReadOutcome.GRANTED)
-    return json_reply(recording_json(meta))
+    retention = request.app[RECORDINGS].retention
+    kept = await retention.of(meta) if retention is not None else {}
+    return json_reply({**recording_json(meta), **kept})
 
 
 @ROUTES.get("/v1/recordings/{recording_id}/audio")

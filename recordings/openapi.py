@@ -38,10 +38,31 @@ class RecordingOut(BaseModel):
                                    "(a server path is never shown)")
 
 
+class HoldOut(BaseModel):
+    hold_id: int
+    recording_id: str
+    placed_by: str
+    placed_at: datetime
+    reason: str
+    lifted_by: str | None
+    lifted_at: datetime | None
+    lift_reason: str | None
+    active: bool = Field(default=True, description="not lifted (hold routes only)")
+
+
+class RecordingDetailsOut(RecordingOut):
+    on_hold: bool = Field(description="under a legal hold: never deleted, by hand or by the "
+                                      "retention sweep")
+    hold: HoldOut | None = Field(description="the active hold: who placed it, when, why")
+    retain_until: datetime | None = Field(
+        description="when the retention sweep deletes it (its queue's rule, or the default, "
+                    "from its start); null: kept for ever. A held recording waits for the lift")
+
+
 def routes() -> list[Route]:
     return [
         Route("GET", "/v1/recordings/{recording_id}", "A recording's details", "recordings",
-              RecordingOut, params=(_ID,), errors=(404, 503)),
+              RecordingDetailsOut, params=(_ID,), errors=(404, 503)),
         Route("GET", "/v1/recordings/{recording_id}/audio", "A recording's audio file",
               "recordings", {"type": "string", "format": "binary"}, media_type="audio/*",
               params=(_ID,), errors=(404, 410, 503)),

@@ -6,6 +6,7 @@ import ari_app.access.tables  # noqa: F401  (each import registers its tables)
 import ari_app.calls.tables  # noqa: F401
 import knowledge_client.editors.tables  # noqa: F401
 import recordings.qa.tables  # noqa: F401
+import recordings.retention.tables  # noqa: F401
 import recordings.tables  # noqa: F401
 import routing.tables  # noqa: F401
 from kernel.db.schema import Base

@@ -32,7 +32,8 @@ from tests.unit.adapter_fakes import eventually
 TABLES = {"calls", "call_events", "recordings", "survey_answers", "routing_config_versions",
           "routing_audit", "users", "web_sessions", "login_failures", "recording_access",
           "caller_questions", "faq_edits", "qa_comments", "qa_forms", "qa_evaluations",
-          "qa_training", "recording_listens", "alembic_version"}  # fmt: skip
+          "qa_training", "recording_listens", "recording_holds", "recording_deletions",
+          "alembic_version"}  # fmt: skip
 
 
 async def tables_of(db: Database) -> set[str]:

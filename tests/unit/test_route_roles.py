@@ -74,6 +74,9 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/v1/recordings/{recording_id}/training"): lambda who: {"reason": who},
     ("POST", "/v1/recordings/{recording_id}/evaluations"): lambda _: {  # no such form: 404
         "form_id": "none", "answers": []},
+    ("DELETE", "/v1/recordings/{recording_id}"): lambda who: {"reason": f"asked by {who}"},
+    ("POST", "/v1/recordings/{recording_id}/hold"): lambda who: {"reason": f"case of {who}"},
+    ("DELETE", "/v1/recordings/{recording_id}/hold"): lambda who: {"reason": who},  # none: 404
     ("POST", "/v1/qa/forms"): lambda who: {"form_id": f"f-{who}", "name": "F", "criteria": [
         {"criterion_id": "greeting", "text": "Greets", "weight": 100}]},
 }  # fmt: skip

@@ -34,6 +34,14 @@ def test_defaults_fill_what_is_left_out(tmp_path: Path) -> None:
     assert settings.asterisk.ari_url == "http://127.0.0.1:8088/ari"
     assert settings.asterisk.events_url == "ws://127.0.0.1:8088/ari/events"
     assert settings.queues[0].ring_timeout_s == 15
+    retention = settings.recordings.retention  # recordings are kept for ever unless told
+    assert (retention.default_days, retention.queues, retention.sweep_every_s) == (None, {}, 3600)
+
+
+def test_retention_is_per_queue_with_a_default(tmp_path: Path) -> None:
+    text = MINIMAL + "recordings: {retention: {default_days: 90, queues: {claims: 2555}}}\n"
+    retention = load_settings(_write(tmp_path, text), env={}).recordings.retention
+    assert (retention.default_days, retention.queues) == (90, {"claims": 2555})
 
 
 def test_environment_overrides_the_file(tmp_path: Path) -> None:
@@ -55,6 +63,14 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
      "hotline.yaml: asterisk.ari_url: must start with http:// or https://"),
     ("queues: []\n", "hotline.yaml: queues: Tuple should have at least 1 item"),
     ("queues: [\n", "hotline.yaml: not valid YAML"),
+    (MINIMAL + "recordings: {retention: {queues: {claimz: 30}}}\n",
+     "hotline.yaml: recordings.retention.queues.claimz: unknown queue 'claimz'"),
+    (MINIMAL + "recordings: {retention: {queues: {claims: 0}}}\n",
+     "hotline.yaml: recordings.retention.queues.claims: Input should be greater than 0"),
+    (MINIMAL + "recordings: {retention: {default_days: -1}}\n",
+     "hotline.yaml: recordings.retention.default_days: Input should be greater than 0"),
+    (MINIMAL + "recordings: {retention: {sweep_every_s: 1}}\n",
+     "hotline.yaml: recordings.retention.sweep_every_s: Input should be greater than"),
 ])
 def test_bad_configuration_names_the_file_and_field(tmp_path: Path, text: str,
                                                     expected: str) -> None:
