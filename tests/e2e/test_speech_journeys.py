@@ -38,8 +38,9 @@ async def test_a_spoken_intent_routes_to_its_queue(hotline: HotlineFactory) -> N
         journey = await line.call(
             f"wait_for:prompt@main_menu {said('I need roadside assistance')} confirm:yes "
             "wait_for:agent_answer", timeout_s=60)
-    speech = first(journey, "speech", node="main_menu")
-    assert "roadside" in str(speech["text"])
+    # What the recognizer wrote down is acoustics (once "i need road flooded", still the right
+    # intent from its other hypotheses); the intent and the route are the design.
+    assert first(journey, "speech", node="main_menu")["text"]
     assert first(journey, "intent", node="main_menu")["intent"] == "roadside"
     assert first(journey, "menu", node="main_menu")["target"] == "agent"
     assert first(journey, "queue_join")["queue"] == "general"
