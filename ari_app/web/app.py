@@ -6,7 +6,9 @@ authentication middleware (`errors.py`, `auth.py`). The rooms serve their own ro
   `/v1/logout`, `/v1/session`, `/v1/audit/recordings`;
 - the calls (`ari_app/calls/api.py`): `/v1/calls…`, `/v1/events`;
 - the recordings (`recordings/api.py`): `/v1/recordings/…`; QA over them (`recordings/qa/`):
-  search, comments, scorecards, evaluations, the training library, `/v1/audit/listens`;
+  search, comments, scorecards, evaluations, the training library, `/v1/audit/listens`; legal
+  holds and deletion (`recordings/retention/`): `…/hold`, `DELETE /v1/recordings/{id}`,
+  `/v1/audit/holds`, `/v1/audit/deletions`;
 - the knowledge editors (`knowledge_client/editors/`): `/v1/knowledge/…`;
 - routing (`routing/api/`): the live view `/v1/queues`, the supervisor API under `/v1/routing`
   (a sub-application: aiohttp runs this app's middlewares for it too) and `/v1/openapi.json`,
@@ -50,6 +52,10 @@ from recordings.qa.routes import add_qa_routes
 from recordings.qa.search_store import RecordingSearch
 from recordings.qa.store import QaStore
 from recordings.qa.timeline import Timelines
+from recordings.retention.api import RetentionApiDeps, RetentionFacts, add_retention_routes
+from recordings.retention.deleter import RecordingDeleter
+from recordings.retention.policy import RetentionPolicy
+from recordings.retention.store import RetentionStore
 from routing.actor import QueueService
 from routing.api import RoutingApiDeps, add_live_routes, add_routing_api
 
@@ -75,6 +81,7 @@ class WebDeps:
     recordings_dir: Path | None = None  # the recording store; None: no audio is served
     faq_editor: FaqEditor | None = None  # the embedded FAQ editors change; None: not embedded
     metrics: Metrics | None = None  # GET /metrics; None: it answers 404 (metrics off)
+    retention: RetentionPolicy = RetentionPolicy()  # how long recordings are kept: for ever
 
     def health_checks(self) -> HealthChecks:
         """`health`, else (only `ready` given) ARI from `ready`, the database pinged, AMI
@@ -96,8 +103,11 @@ def build_web_app(deps: WebDeps) -> web.Application:
     health = deps.health_checks()
     access = deps.access or access_parts(deps.db.units)
     listens = ListenLog(deps.db.units)
+    kept = RetentionStore(deps.db.units)
+    retention = RetentionApiDeps(kept, RecordingDeleter(kept, deps.recordings_dir),
+                                 deps.retention)
     recordings = RecordingApiDeps(deps.db.recordings, deps.recordings_dir, access.reads,
-                                  ListenAuditor(listens))
+                                  ListenAuditor(listens), RetentionFacts(kept, deps.retention))
     qa = QaApiDeps(deps.db.recordings, QaStore(deps.db.units), EvaluationStore(deps.db.units),
                    listens, Timelines(deps.db.units), deps.recordings_dir)
     search = RecordingSearch(deps.db.units)
@@ -110,6 +120,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
         lambda app: add_call_routes(app, calls),
         lambda app: add_recording_routes(app, recordings),
         lambda app: add_qa_routes(app, qa, search),
+        lambda app: add_retention_routes(app, retention),
         lambda app: add_editor_routes(app, editors),
         lambda app: add_live_routes(app, deps.queues),
         lambda app: add_routing_api(app, deps.routing),

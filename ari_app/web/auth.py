@@ -114,6 +114,13 @@ ACCESS: Mapping[RouteKey, Access] = {
     ("POST", "/v1/qa/evaluations/{evaluation_id}/dispute"): DISPUTES,
     ("POST", "/v1/qa/evaluations/{evaluation_id}/resolve"): QA_REVIEW,
     ("GET", "/v1/audit/listens"): AUDIT,
+    # retention (recordings/retention/): only admins delete and hold; auditors read holds
+    ("DELETE", "/v1/recordings/{recording_id}"): roles(ADMIN, what="deleting recordings"),
+    ("GET", "/v1/recordings/{recording_id}/hold"): roles(AUDITOR, ADMIN, what="legal holds"),
+    ("POST", "/v1/recordings/{recording_id}/hold"): roles(ADMIN, what="legal holds"),
+    ("DELETE", "/v1/recordings/{recording_id}/hold"): roles(ADMIN, what="legal holds"),
+    ("GET", "/v1/audit/holds"): roles(AUDITOR, ADMIN, what="legal holds"),
+    ("GET", "/v1/audit/deletions"): AUDIT,
     # the knowledge editors (knowledge_client/editors/)
     ("GET", "/v1/knowledge/questions"): KNOWLEDGE_EDITORS,
     ("POST", "/v1/knowledge/questions/{question_id}/handled"): KNOWLEDGE_EDITORS,

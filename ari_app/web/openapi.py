@@ -34,6 +34,7 @@ from kernel.http.openapi import Requirements, Route, Schema, document
 from knowledge_client.editors.openapi import routes as editor_routes
 from recordings.openapi import routes as recording_routes
 from recordings.qa.openapi import routes as qa_routes
+from recordings.retention.openapi import routes as retention_routes
 from routing.api.app import OPENAPI
 from routing.api.app import routes as routing_routes
 
@@ -98,7 +99,7 @@ def health_routes() -> list[Route]:
 def routes() -> list[Route]:
     """Every route the service serves, room by room."""
     return [*health_routes(), *access_routes(), *call_routes(), *recording_routes(),
-            *qa_routes(), *editor_routes(),
+            *qa_routes(), *retention_routes(), *editor_routes(),
             *routing_routes(), *report_routes(), *metrics_routes()]
 
 

@@ -155,6 +155,13 @@ ROUTE_ROLES: dict[str, set[Role] | None] = {  # the README's table; routing API 
     "GET /v1/qa/evaluations/{evaluation_id}": {AGENT, SUPERVISOR, QA, ADMIN},
     "POST /v1/qa/evaluations/{evaluation_id}/dispute": {AGENT},
     "GET /v1/audit/listens": {AUDITOR, ADMIN},
+    # retention, legal holds and deletion (recordings/retention/)
+    "DELETE /v1/recordings/{recording_id}": {ADMIN},
+    "GET /v1/recordings/{recording_id}/hold": {AUDITOR, ADMIN},
+    "POST /v1/recordings/{recording_id}/hold": {ADMIN},
+    "DELETE /v1/recordings/{recording_id}/hold": {ADMIN},
+    "GET /v1/audit/holds": {AUDITOR, ADMIN},
+    "GET /v1/audit/deletions": {AUDITOR, ADMIN},
     # the knowledge editors (knowledge_client/editors/)
     **{route: {Role.EDITOR, ADMIN} for route in (
         "GET /v1/knowledge/questions", "POST /v1/knowledge/questions/{question_id}/handled",
