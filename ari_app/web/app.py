@@ -40,6 +40,7 @@ from ari_app.web.auth import ACCESS, Access, CookieSessions, RouteKey, authentic
 from ari_app.web.errors import errors
 from ari_app.web.health import HealthChecks, add_health_routes
 from ari_app.web.openapi import publish_openapi
+from ari_app.web.pages import add_pages
 from kernel.http.auth import TokenTable
 from knowledge_client.editors.api import EditorApiDeps, add_editor_routes
 from knowledge_client.editors.loop import FaqEditor
@@ -126,6 +127,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
         lambda app: add_routing_api(app, deps.routing),
         lambda app: add_report_routes(app, reports),
         lambda app: add_metrics_route(app, deps.metrics),
+        add_pages,
     ], sessions=access.sessions)  # fmt: skip
     publish_openapi(app)  # every room's routes, with the roles of the access table
     return app

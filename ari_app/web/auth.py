@@ -24,6 +24,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from ari_app.access.sessions import CSRF_HEADER, SESSION, WebSession, csrf_matches
+from ari_app.web.pages import PAGE_ROUTES
 from kernel.http.auth import PRINCIPAL, Principal, Role, TokenTable
 from kernel.http.errors import ApiError
 from routing.api.app import OPENAPI_PATH
@@ -138,6 +139,8 @@ ACCESS: Mapping[RouteKey, Access] = {
     ("GET", "/v1/reports/kpis"): REPORTS,
     # Prometheus: the route checks its own scrape token (ari_app/metrics.py)
     ("GET", "/metrics"): OPEN,
+    # console pages and their assets: no data in them, the API they call checks (pages.py)
+    **dict.fromkeys(PAGE_ROUTES, OPEN),
 }  # fmt: skip
 
 

@@ -30,6 +30,7 @@ from ari_app.calls.openapi import routes as call_routes
 from ari_app.metrics import routes as metrics_routes
 from ari_app.reports.openapi import routes as report_routes
 from ari_app.web.auth import ACCESS, SAFE_METHODS, Access, RouteKey, served_routes
+from ari_app.web.pages import PAGE_ROUTES
 from kernel.http.openapi import Requirements, Route, Schema, document
 from knowledge_client.editors.openapi import routes as editor_routes
 from recordings.openapi import routes as recording_routes
@@ -126,7 +127,7 @@ def publish_openapi(app: web.Application,
     """Serve the whole document at the OpenAPI path of `app` (after its rooms are added)."""
     doc = whole_document(access)
     app[OPENAPI] = doc
-    served = served_routes(app)
+    served = served_routes(app) - PAGE_ROUTES
     if served != documented(doc):
         log.warning("http.openapi_drift",
                     undocumented=sorted(f"{m} {p}" for m, p in served - documented(doc)),

@@ -21,6 +21,7 @@ from ari_app.calls.registry import LiveJourney
 from ari_app.db.database import Database
 from ari_app.web.app import WebDeps, assemble, build_web_app
 from ari_app.web.auth import ACCESS, OPEN, Access, served_routes
+from ari_app.web.pages import ALL_PAGES, PAGE_ROUTES
 from kernel.db.errors import DatabaseError, DatabaseUnavailable
 from kernel.http.auth import Role, maybe_principal, principal
 from kernel.http.errors import ApiError, Problem
@@ -91,6 +92,9 @@ async def test_every_route_served_has_an_access_rule_and_every_rule_a_route(site
 
 
 def concrete(pattern: str) -> str:
+    for pages in ALL_PAGES:  # an asset folder answers for its files (the folder itself: 403)
+        if pattern == pages.static_prefix:
+            return f"{pattern}/{next(iter(pages.pages.values()))}"
     return re.sub(r"\{[^}]+\}", "x1", pattern)
 
 
@@ -168,6 +172,8 @@ ROUTE_ROLES: dict[str, set[Role] | None] = {  # the README's table; routing API 
         "POST /v1/knowledge/questions/{question_id}/variant",
         "POST /v1/knowledge/questions/{question_id}/answer", "GET /v1/knowledge/faq",
         "GET /v1/knowledge/faq/edits")},
+    # console pages and assets: open, they carry no data (ari_app/web/pages.py)
+    **{f"{method} {path}": None for method, path in PAGE_ROUTES},
 }
 
 
