@@ -9,7 +9,7 @@ EVAL_SET ?= ivr/speech/eval_set.tsv
 .PHONY: demo test deps venv asterisk-build lint typecheck unit coverage bench bench-restart bench-calls eval stop clean
 
 # The unit tests need no Asterisk and share no state: two workers (these machines have two
-# cores) halve their time. Adapter and end-to-end tests share one Asterisk: one process.
+# cores) halve their time. Adapter, end-to-end and browser tests share one Asterisk: one process.
 UNIT := -m pytest tests/unit -n 2 --dist worksteal
 
 demo: deps venv asterisk-build
@@ -17,7 +17,7 @@ demo: deps venv asterisk-build
 
 test: deps venv asterisk-build lint typecheck
 	$(PY) $(UNIT) $(PYTEST_ARGS)
-	scripts/with-asterisk $(PY) -m pytest tests/adapters tests/e2e $(PYTEST_ARGS)
+	scripts/with-asterisk $(PY) -m pytest tests/adapters tests/e2e tests/browser $(PYTEST_ARGS)
 
 deps:
 	scripts/install-deps
