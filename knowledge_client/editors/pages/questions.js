@@ -44,8 +44,8 @@ function question(q, rest) {
     q.transcript.length > 1 ? el("div", { class: "muted" }, "caller said: ", q.transcript.join(" / ")) : null,
     el("div", {}, ...q.recordings.map((r) => el("a", { href: "/qa/recordings/" + r.split("/").pop() }, "recording "))));
   if (q.state !== "open") {
-    box.append(el("span", { class: "tag good" }, `${q.state.replaceAll("_", " ")} by ${q.handled_by}`),
-      q.faq_item_id ? el("span", { class: "tag" }, q.faq_item_id) : null);
+    box.append(...[el("span", { class: "tag good" }, `${q.state.replaceAll("_", " ")} by ${q.handled_by}`),
+      q.faq_item_id ? el("span", { class: "tag" }, q.faq_item_id) : null].filter(Boolean));
     return box;
   }
   const also = rest.length ? el("label", { class: "inline" },
@@ -82,11 +82,11 @@ function question(q, rest) {
       answer_spoken: f.answer_spoken.value.trim(), answer_text: f.answer_text.value.trim() });
   });
   const handled = el("button", { type: "button", class: "secondary", onclick: () => send("handled", {}) }, "Mark handled");
-  box.append(
+  box.append(...[
     el("div", { class: "actions" }, handled, also),
     faq.editable ? el("details", {}, el("summary", {}, "Add as another way to ask an answer"), variant) : null,
     faq.editable ? el("details", {}, el("summary", {}, "Write a new answer"), answer) : null,
     faq.editable ? null : el("p", { class: "muted" }, "Answers live in the knowledge service (not embedded): change them there."),
-    failed);
+    failed].filter(Boolean));
   return box;
 }
