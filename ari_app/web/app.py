@@ -49,6 +49,7 @@ from recordings.api import RecordingApiDeps, add_recording_routes
 from recordings.qa.evaluations import EvaluationStore
 from recordings.qa.http import QaApiDeps
 from recordings.qa.listens import ListenAuditor, ListenLog
+from recordings.qa.plays import PlayLog
 from recordings.qa.routes import add_qa_routes
 from recordings.qa.search_store import RecordingSearch
 from recordings.qa.store import QaStore
@@ -110,7 +111,8 @@ def build_web_app(deps: WebDeps) -> web.Application:
     recordings = RecordingApiDeps(deps.db.recordings, deps.recordings_dir, access.reads,
                                   ListenAuditor(listens), RetentionFacts(kept, deps.retention))
     qa = QaApiDeps(deps.db.recordings, QaStore(deps.db.units), EvaluationStore(deps.db.units),
-                   listens, Timelines(deps.db.units), deps.recordings_dir)
+                   listens, Timelines(deps.db.units), deps.recordings_dir,
+                   PlayLog(deps.db.units))
     search = RecordingSearch(deps.db.units)
     editors = EditorApiDeps(QuestionStore(deps.db.units), deps.faq_editor, search)
     reports = ReportApiDeps(KpiReports(ReportStore(deps.db.units), lambda: deps.queues.config,

@@ -115,6 +115,8 @@ ACCESS: Mapping[RouteKey, Access] = {
     ("POST", "/v1/qa/evaluations/{evaluation_id}/dispute"): DISPUTES,
     ("POST", "/v1/qa/evaluations/{evaluation_id}/resolve"): QA_REVIEW,
     ("GET", "/v1/audit/listens"): AUDIT,
+    ("POST", "/v1/recordings/{recording_id}/plays"): RECORDINGS,  # whoever may hear it
+    ("GET", "/v1/audit/plays"): AUDIT,
     # retention (recordings/retention/): only admins delete and hold; auditors read holds
     ("DELETE", "/v1/recordings/{recording_id}"): roles(ADMIN, what="deleting recordings"),
     ("GET", "/v1/recordings/{recording_id}/hold"): roles(AUDITOR, ADMIN, what="legal holds"),

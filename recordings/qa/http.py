@@ -14,6 +14,7 @@ from recordings.api import RECORDING_ID
 from recordings.model import RecordingMeta
 from recordings.qa.evaluations import EvaluationStore
 from recordings.qa.listens import ListenLog
+from recordings.qa.plays import PlayLog
 from recordings.qa.store import QaStore
 from recordings.qa.timeline import Timelines
 from recordings.store import RecordingStore
@@ -27,6 +28,7 @@ class QaApiDeps:
     listens: ListenLog
     timelines: Timelines | None = None  # None: no journey beside the player
     store_dir: Path | None = None  # the recording store; None: no waveform
+    plays: PlayLog | None = None  # what players report as played; None: not audited
 
 
 QA = web.AppKey("qa_api", QaApiDeps)

@@ -73,3 +73,16 @@ class Listen:
     start_s: float | None
     end_s: float | None
     remote: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Play:
+    """A stretch of a recording a person's player played, as the player reports it."""
+
+    at: datetime
+    actor: str
+    role: str
+    recording_id: str
+    start_s: float
+    end_s: float
+    remote: str | None

@@ -11,6 +11,7 @@ from kernel.http.openapi import Param, Route
 from recordings.openapi import RecordingOut
 from recordings.qa.api_evaluations import DisputeBody, EvaluationBody, ResolveBody
 from recordings.qa.api_forms import FormBody
+from recordings.qa.api_plays import PlaysBody
 from recordings.qa.api_reviews import CommentBody, TrainingBody
 from recordings.qa.search import MAX_PAGE, SearchQuery
 
@@ -174,6 +175,25 @@ class ListensOut(RootModel[list[ListenOut]]):
     """Audio served, newest first."""
 
 
+class PlayOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    role: str
+    recording_id: str
+    start_s: float = Field(description="the stretch the player reports it played, in seconds")
+    end_s: float
+    remote: str | None
+
+
+class PlaysOut(RootModel[list[PlayOut]]):
+    """Seconds players report as played, newest first."""
+
+
+class PlaysRecorded(BaseModel):
+    recorded: int = Field(description="how many ranges were kept")
+
+
 class TimelineEventOut(BaseModel):
     type: str = Field(description="the journey event's type (intent, transfer, recording, …)")
     t_s: float = Field(description="seconds from the recording's start; negative before it")
@@ -259,5 +279,11 @@ def routes() -> list[Route]:
               "audit", ListensOut, params=(_LIMIT, Param("recording_id", "query",
                                                           "only this recording"),
                                            Param("actor", "query", "only this reader")),
+              errors=(503,)),
+        Route("POST", "/v1/recordings/{recording_id}/plays", "Report the seconds played",
+              "qa", PlaysRecorded, status=201, body=PlaysBody, params=rec, errors=(404, 503)),
+        Route("GET", "/v1/audit/plays", "Seconds players reported as played", "audit",
+              PlaysOut, params=(_LIMIT, Param("recording_id", "query", "only this recording"),
+                                Param("actor", "query", "only this reader")),
               errors=(503,)),
     ]  # fmt: skip

@@ -119,3 +119,18 @@ class RecordingListenModel(Base):
     start_s: Mapped[float | None] = mapped_column(Float)
     end_s: Mapped[float | None] = mapped_column(Float)
     remote: Mapped[str | None] = mapped_column(String(64))
+
+
+class RecordingPlayModel(Base):
+    """Seconds of a recording a player reports as played (heard), beside the bytes served."""
+
+    __tablename__ = "recording_plays"
+
+    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(NAME, index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    recording_id: Mapped[str] = mapped_column(ID, index=True)
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    remote: Mapped[str | None] = mapped_column(String(64))

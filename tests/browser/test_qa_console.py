@@ -1,7 +1,8 @@
 """QA staff's workplace in a real browser, on recordings of real calls through the development
 Asterisk: find a call by agent and survey score, play it from the middle (HTTP Range), pin a
 comment, score it on a form with an N/A and an auto-fail item, release it; the auditor sees the
-listen; each agent sees only their own released evaluations; bad input is named, not saved."""
+bytes served and the seconds played; each agent sees only their own released evaluations; bad
+input is named, not saved."""
 
 from __future__ import annotations
 
@@ -32,16 +33,28 @@ async def test_qa_finds_plays_comments_scores_and_the_audit_and_agents_see_it(
         await make_form_weights_named_until_they_add_up(qa)
         await search_names_a_backwards_range(qa)
         recording_id = await find_alices_call(qa)
-        ranges = await play_from_the_middle(qa.page)
+        ranges, middle = await play_from_the_middle(qa.page)
         await comment_and_score(qa)
         await refuse_a_comment_past_the_end(qa, recording_id)
 
+        # A second reviewer scores the same call (not released): calibration shows the spread.
+        rhea = await sign_in(line, "rhea", Role.QA, first=f"/qa/recordings/{recording_id}")
+        await score(rhea.page, {"greeting": "1", "identity": "1", "solution": "4",
+                                "no_card_numbers": "1"})
+        await expect(rhea.page.locator("#evaluations .evaluation", has_text="by rhea")
+                     ).to_contain_text("100 · passed")
+        await qa.page.reload()
+        await expect(qa.page.locator(".calibration")).to_contain_text("2 reviewers, scores 0–100")
+        await qa.screenshot("player-calibration")
+
         auditor = await sign_in(line, "audrey", Role.AUDITOR, first="/audit/listens")
-        rows = auditor.page.locator("#listens tbody tr", has_text=recording_id)
-        await expect(rows.filter(has_text="quinn").first).to_be_visible()
-        seconds = await rows.filter(has_text="quinn").locator("td.seconds").all_inner_texts()
-        assert any(re.fullmatch(r"\d+:\d\d\.\d – \d+:\d\d\.\d", s) for s in seconds), seconds
+        served = auditor.page.locator("#listens tbody tr", has_text=recording_id)
+        await expect(served.filter(has_text="quinn").first).to_be_visible()
         assert any(r.startswith("bytes=") for r in ranges), ranges
+        heard = auditor.page.locator("#plays tbody tr", has_text=recording_id)
+        await expect(heard.filter(has_text="quinn")).to_have_count(1)
+        start, end = stretch(await heard.locator("td.seconds").inner_text())
+        assert middle - 0.3 <= start < middle + 0.3 < end, (start, end, middle)
         await auditor.screenshot("listen-audit")
 
         alice = await sign_in(line, "alice", Role.AGENT, first="/qa/evaluations",
@@ -123,8 +136,9 @@ async def find_alices_call(qa: Person) -> str:
     return recording_id
 
 
-async def play_from_the_middle(page: Page) -> list[str]:
-    """Clicks the middle of the waveform; returns the Range headers the audio requests sent."""
+async def play_from_the_middle(page: Page) -> tuple[list[str], float]:
+    """Clicks the middle of the waveform, plays past it, pauses; returns the Range headers the
+    audio requests sent and the middle's time."""
     ranges: list[str] = []
 
     def seen(request: Request) -> None:
@@ -145,7 +159,15 @@ async def play_from_the_middle(page: Page) -> list[str]:
         " return !a.paused && a.currentTime > past; }", arg=middle + 0.5, timeout=15_000)
     await page.evaluate("document.getElementById('audio').pause()")
     assert ranges and all(r.startswith("bytes=") for r in ranges), ranges
-    return ranges
+    return ranges, middle
+
+
+def stretch(text: str) -> tuple[float, float]:
+    """'0:04.2 – 0:05.0' as seconds."""
+    match = re.fullmatch(r"(\d+):(\d\d\.\d) – (\d+):(\d\d\.\d)", text)
+    assert match, text
+    m1, s1, m2, s2 = match.groups()
+    return int(m1) * 60 + float(s1), int(m2) * 60 + float(s2)
 
 
 async def comment_and_score(qa: Person) -> None:
@@ -159,12 +181,8 @@ async def comment_and_score(qa: Person) -> None:
     minutes, seconds = shown.split(":")
     assert abs(int(minutes) * 60 + float(seconds) - at) < 0.11, (shown, at)
 
-    card = page.locator("#scorecard")
-    await card.locator("select[name=greeting]").select_option("1")
-    await card.locator("select[name=identity]").select_option("na")
-    await card.locator("select[name=solution]").select_option("3")
-    await card.locator("select[name=no_card_numbers]").select_option("0")  # rule broken
-    await card.locator("button[type=submit]").click()
+    await score(page, {"greeting": "1", "identity": "na", "solution": "3",
+                       "no_card_numbers": "0"})  # the card rule broken: auto-fail
     evaluation = page.locator("#evaluations .evaluation").first
     await expect(evaluation).to_contain_text("0 · auto-fail")
     await expect(evaluation).to_contain_text("identity: N/A")
@@ -172,6 +190,13 @@ async def comment_and_score(qa: Person) -> None:
     await qa.screenshot("player-scored")
     await evaluation.get_by_role("button", name="Release to the agent").click()
     await expect(page.locator("#evaluations .evaluation").first).to_contain_text("released")
+
+
+async def score(page: Page, answers: dict[str, str]) -> None:
+    card = page.locator("#scorecard")
+    for criterion, points in answers.items():
+        await card.locator(f"select[name={criterion}]").select_option(points)
+    await card.locator("button[type=submit]").click()
 
 
 async def refuse_a_comment_past_the_end(qa: Person, recording_id: str) -> None:

@@ -357,3 +357,25 @@ async def test_the_player_gets_the_journey_on_the_recordings_clock_and_the_wavef
     assert (status, fields(body)) == (400, ["query.points"])
     (store / "r1.wav").unlink()
     assert (await qa.send("GET", "/v1/recordings/r1/peaks"))[0] == 410
+
+
+async def test_a_player_reports_the_seconds_played_and_the_auditor_reads_them(qa: Qa) -> None:
+    url = "/v1/recordings/r1/plays"  # r1 lasts 10 s
+    status, body = await qa.send("POST", url, body={"ranges": [
+        {"start_s": 4.0, "end_s": 6.5}, {"start_s": 8.0, "end_s": 10.02}]})
+    assert (status, body) == (201, {"recorded": 2})
+    for bad, named in (({"ranges": [{"start_s": 1, "end_s": 2}, {"start_s": 5, "end_s": 5}]},
+                        ["body.ranges[1].end_s"]),
+                       ({"ranges": [{"start_s": 9, "end_s": 11}]}, ["body.ranges[0].end_s"]),
+                       ({"ranges": []}, ["body.ranges"])):
+        status, body = await qa.send("POST", url, body=bad)
+        assert (status, fields(body)) == (400, named), body
+    status, body = await qa.send("POST", url, SCOPED, body={"ranges": [
+        {"start_s": 0, "end_s": 1}]})  # claims: not hers to hear, so not hers to report
+    assert (status, fields(body)) == (404, ["path.recording_id"])
+    status, body = await qa.send("GET", "/v1/audit/plays?recording_id=r1", Role.AUDITOR)
+    assert status == 200
+    assert [(p["actor"], p["start_s"], p["end_s"]) for p in body] == [
+        ("qa", 8.0, 10.0), ("qa", 4.0, 6.5)]  # newest first; nothing of the refused reports
+    status, _ = await qa.send("GET", "/v1/audit/plays", Role.QA)
+    assert status == 403

@@ -72,6 +72,8 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/v1/login"): lambda _: {"username": "nobody", "password": "wrong"},
     ("POST", "/v1/recordings/{recording_id}/comments"): lambda who: {"at_s": 1.5, "text": who},
     ("POST", "/v1/recordings/{recording_id}/training"): lambda who: {"reason": who},
+    ("POST", "/v1/recordings/{recording_id}/plays"): lambda _: {
+        "ranges": [{"start_s": 0.5, "end_s": 1.0}]},
     ("POST", "/v1/recordings/{recording_id}/evaluations"): lambda _: {  # no such form: 404
         "form_id": "none", "answers": []},
     ("DELETE", "/v1/recordings/{recording_id}"): lambda who: {"reason": f"asked by {who}"},

@@ -159,6 +159,8 @@ ROUTE_ROLES: dict[str, set[Role] | None] = {  # the README's table; routing API 
     "GET /v1/qa/evaluations/{evaluation_id}": {AGENT, SUPERVISOR, QA, ADMIN},
     "POST /v1/qa/evaluations/{evaluation_id}/dispute": {AGENT},
     "GET /v1/audit/listens": {AUDITOR, ADMIN},
+    "POST /v1/recordings/{recording_id}/plays": {AGENT, SUPERVISOR, QA, ADMIN},
+    "GET /v1/audit/plays": {AUDITOR, ADMIN},
     # retention, legal holds and deletion (recordings/retention/)
     "DELETE /v1/recordings/{recording_id}": {ADMIN},
     "GET /v1/recordings/{recording_id}/hold": {AUDITOR, ADMIN},

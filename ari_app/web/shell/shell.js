@@ -46,14 +46,15 @@ export async function signedIn(allowedRoles) {
   return current;
 }
 
-export async function api(method, path, body) {
+// `keepalive`: the request outlives the page (a report sent as the reader leaves).
+export async function api(method, path, body, { keepalive = false } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET" && current && current.csrf_token) {
     headers[current.csrf_header || "X-CSRF-Token"] = current.csrf_token;
   }
   const response = await fetch(path, {
-    method, headers, credentials: "same-origin",
+    method, headers, credentials: "same-origin", keepalive,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (response.status === 401) {

@@ -1,4 +1,5 @@
-// The listen audit for auditors: GET /v1/audit/listens, newest first.
+// The listen audit for auditors: what players played (GET /v1/audit/plays) and what was served
+// (GET /v1/audit/listens), newest first.
 import { api, clock, el, queryOf, showError, signedIn, when } from "/ui/shell/shell.js";
 
 await signedIn(["auditor", "admin"]);
@@ -14,6 +15,13 @@ async function load() {
   const query = queryOf(form);
   query.set("limit", "500");
   try {
+    const plays = await api("GET", "/v1/audit/plays?" + query.toString());
+    document.querySelector("#plays tbody").replaceChildren(...(plays.length ? plays.map((p) => el("tr", {},
+      el("td", {}, when(p.at)), el("td", {}, p.actor), el("td", {}, p.role),
+      el("td", {}, el("code", {}, p.recording_id)),
+      el("td", { class: "num seconds" }, `${clock(p.start_s)} – ${clock(p.end_s)}`),
+      el("td", {}, p.remote || "–")))
+      : [el("tr", {}, el("td", { colspan: 6, class: "empty" }, "No player has reported a stretch played yet."))]));
     const found = await api("GET", "/v1/audit/listens?" + query.toString());
     rows.replaceChildren(...(found.length ? found.map((l) => el("tr", {},
       el("td", {}, when(l.at)), el("td", {}, l.actor), el("td", {}, l.role),

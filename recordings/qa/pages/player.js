@@ -4,6 +4,7 @@
 import { api, clearError, clock, el, showError, signedIn, when } from "/ui/shell/shell.js";
 import { Waveform } from "/ui/qa/waveform.js";
 import { evaluationCard, Scorecard } from "/ui/qa/scorecard.js";
+import { reportWhatIsPlayed } from "/ui/qa/played.js";
 
 // The journey details worth a line beside the player (module scope: used before the awaits end).
 const SHOWN = ["node", "text", "digits", "choice", "target", "intent", "confidence", "queue",
@@ -48,6 +49,8 @@ audio.addEventListener("timeupdate", () => {
   document.getElementById("comment-at").textContent = clock(audio.currentTime);
   wave.set({ position: audio.currentTime });
 });
+
+reportWhatIsPlayed(audio, `/v1/recordings/${encodeURIComponent(recordingId)}/plays`);
 
 if (reviewer) {
   await loadComments();
@@ -138,4 +141,15 @@ async function loadEvaluations() {
   const box = document.getElementById("evaluations");
   box.replaceChildren(...(found.length ? found.map((e) => evaluationCard(e, who, loadEvaluations))
     : [el("p", { class: "empty" }, reviewer ? "Not scored yet." : "No evaluation released to you.")]));
+  if (reviewer && new Set(found.map((e) => e.reviewer)).size > 1) box.prepend(await calibration());
+}
+
+// Several reviewers on one call: how far apart they are, against the calibration target.
+async function calibration() {
+  const found = await api("GET", `/v1/recordings/${encodeURIComponent(recordingId)}/calibration`);
+  return el("div", { class: "calibration" }, ...found.forms.filter((f) => f.score.count > 1).map((f) =>
+    el("p", { class: f.within_target ? "ok" : "notice" },
+      `Calibration ${f.form_id} v${f.form_version}: ${f.score.count} reviewers, scores ` +
+      `${f.score.low}–${f.score.high} (spread ${f.score.spread}, target ≤ ${f.target})` +
+      (f.auto_fail_agreed ? "" : "; they disagree on auto-fail"))));
 }
