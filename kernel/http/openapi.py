@@ -173,5 +173,6 @@ def _errors(route: Route, ref: Mapping[type[BaseModel], Schema],
                          "content": {"application/json": {"schema": ref[ErrorOut]}}}
              for code in sorted(codes)}  # fmt: skip
     for code in route.same_shape:
-        found[str(code)] = {**_success(route, ref), "description": ERROR_TEXT[code]}
+        text = ERROR_TEXT.get(code) or SUCCESS_TEXT.get(code, "success")
+        found[str(code)] = {**_success(route, ref), "description": text}
     return found

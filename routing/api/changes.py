@@ -42,9 +42,10 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class Saved:
-    version: int
+    version: int  # the new version; for a dry run, the version it was tried on
     change: Change
     warnings: tuple[Problem, ...]
+    dry_run: bool = False  # checked only: nothing saved, nothing applied
 
 
 class ApplyFailed(Exception):
@@ -66,11 +67,15 @@ async def commit(
     build: Callable[[RoutingConfig], Change],
     if_match: int | None,
     writers: asyncio.Lock,
+    *,
+    dry_run: bool = False,
 ) -> Saved:
     """Apply `build` to the current configuration and make the result the next version.
 
     `writers` queues this instance's changes one behind the other (a supervisor's burst of
     edits would otherwise mostly collide); other instances are kept out by the version check.
+    A dry run builds and checks the change exactly so (422 naming every problem, warnings)
+    and stops before saving: what an editor shows before a supervisor applies.
     """
     for attempt in range(MAX_ATTEMPTS):
         async with asyncio.timeout(deps.db_timeout_s + deps.apply_timeout_s), writers:
@@ -80,6 +85,8 @@ async def commit(
             change = build(current)
             new = replace(change.config, version=version + 1)
             warnings = check(new, change.where)
+            if dry_run:
+                return Saved(version, replace(change, config=new), warnings, dry_run=True)
             try:
                 saved = await _save(deps, who, change, new, current, version)
             except VersionConflict:

@@ -53,6 +53,9 @@ class Operation:
                                 "409 if it is not current any more",
                                 {"type": "string", "pattern": r'^(?:\*|(?:W/)?"?[0-9]{1,9}"?)$',
                                  "examples": ["7", '"7"']}))  # fmt: skip
+            params.append(Param("dry_run", "query", "true: check the change (the same 422 and "
+                                "warnings) and answer what it would make, saving and applying "
+                                "nothing", {"type": "string", "enum": ["true", "false"]}))
         body_content = None
         if self.body is not None and self.method == "PATCH":
             body_content = {"application/merge-patch+json": {"type": "object"},
@@ -61,7 +64,8 @@ class Operation:
         return Route(self.method, prefix + self.path, self.summary, self.tag, response,
                      self.status, body=self.body, body_content=body_content,
                      body_required=self.method != "POST" or self.status == 201,
-                     errors=(503, *self.errors), params=tuple(params))  # fmt: skip
+                     errors=(503, *self.errors), params=tuple(params),
+                     same_shape=(200,) if self.if_match and self.status != 200 else ())  # fmt: skip
 
 
 @functools.cache

@@ -39,15 +39,29 @@ def reply(value: Any, *, version: int | None = None, status: int = 200,
     return json_reply(value, status=status, headers=extra)
 
 
+def dry_run(request: web.Request) -> bool:
+    """`?dry_run=true`: check the change, save nothing (`false` or absent: save it)."""
+    raw = request.query.get("dry_run")
+    if raw is None or raw == "false":
+        return False
+    if raw != "true":
+        raise invalid([Problem("query.dry_run", "must be true or false")])
+    return True
+
+
 async def commit_request(request: web.Request, build: Callable[[RoutingConfig], Change]) -> Saved:
-    """Run a change as the request's principal, honouring its If-Match."""
+    """Run a change as the request's principal, honouring its If-Match and dry_run."""
     app = request.app
-    return await commit(app[DEPS], principal(request), build, if_match(request), app[WRITERS])
+    return await commit(app[DEPS], principal(request), build, if_match(request), app[WRITERS],
+                        dry_run=dry_run(request))
 
 
 def saved_reply(saved: Saved, *, status: int = 200, location: str | None = None) -> web.Response:
     warnings = [{"field": w.field, "message": w.message} for w in saved.warnings]
-    headers = {"Location": location} if location else None
+    if saved.dry_run:  # nothing was created: no 201, no Location
+        status, location = 200, None
     return reply({"version": saved.version, "resource": saved.change.resource,
-                  "warnings": warnings}, version=saved.version, status=status, headers=headers)
+                  "warnings": warnings, "dry_run": saved.dry_run}, version=saved.version,
+                 status=status, headers={"Location": location} if location else None)
+
 

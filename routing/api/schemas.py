@@ -138,9 +138,11 @@ class RestoreBody(Body):
 
 
 class ChangeOut(BaseModel):
-    version: int = Field(description="the version this change created (now in force)")
+    version: int = Field(description="the version this change created (now in force); for "
+                         "a dry run, the version it was checked against")  # fmt: skip
     resource: dict[str, Any] | None = Field(description="the resource after the change")
     warnings: list[ProblemOut] = Field(description="plan linter warnings of the new version")
+    dry_run: bool = Field(description="true: checked only, nothing saved or applied")
 
 
 class ConfigOut(BaseModel):

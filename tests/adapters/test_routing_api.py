@@ -345,6 +345,28 @@ async def test_lint_warnings_come_back_with_the_success(api: Api) -> None:
     assert (await api.call("GET", "/plans/nope/lint"))[0] == 404
 
 
+async def test_a_dry_run_checks_a_change_exactly_and_saves_nothing(api: Api) -> None:
+    bad = [{"name": "a", "after_s": 0}, {"name": "b", "after_s": 30, "tiers": [2]},
+           {"name": "c", "after_s": 20}]  # fmt: skip
+    status, reply, _ = await api.call("PUT", "/queues/claims/plan?dry_run=true", bad)
+    assert (status, reply["error"]) == (422, "rejected")
+    assert "unreachable" in problems(reply)["body[2].after_s"]
+    good = [{"name": "front", "after_s": 0, "tiers": [1]}, {"name": "all", "after_s": 5}]
+    status, reply, headers = await api.call("PUT", "/queues/claims/plan?dry_run=true", good)
+    assert (status, reply["version"], reply["dry_run"], headers["ETag"]) == (200, 0, True, '"0"')
+    assert [s["name"] for s in reply["resource"]["plan"]] == ["front", "all"]
+    assert "shorter than the ring timeout" in problems({"problems": reply["warnings"]})["body[0]"]
+    status, reply, headers = await api.call("POST", "/skills?dry_run=true",
+                                            {"skill_id": "de", "name": "German"})
+    assert (status, reply["dry_run"], "Location" in headers) == (200, True, False)
+    await assert_nothing_saved(api)
+    assert api.apply.attempts == []
+    status, reply, _ = await api.call("PUT", "/queues/claims/plan?dry_run=yes", good)
+    assert (status, problems(reply)) == (400, {"query.dry_run": "must be true or false"})
+    status, reply, _ = await api.call("PUT", "/queues/claims/plan?dry_run=false", good)
+    assert (status, reply["version"], reply["dry_run"]) == (200, 1, False)
+
+
 async def test_a_duplicate_create_is_409(api: Api) -> None:
     status, reply, _ = await api.call("POST", "/skills", {"skill_id": "claims", "name": "C"})
     assert (status, problems(reply)) == (409, {"body.skill_id": "already exists"})
