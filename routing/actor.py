@@ -16,6 +16,7 @@ Engine-facing API (all on the event loop's thread):
     async for notice in ticket.notices(): …                 # journal them
     service.position(call_id) -> Position | None; service.explain(call_id) -> list[Decision]
     await service.login/logout/pause(agent_id, reason)/resume(agent_id)
+    await service.end_wrapup(agent_id, call_id)             # done early: ready again
     service.set_reachable(agent_id, reachable)              # from AMI device state
     await service.apply_config(config)     # all or nothing; reaches waiting calls at once
 
@@ -276,6 +277,11 @@ class QueueService:
     async def resume(self, agent_id: str) -> None:
         await self._command(agent_id, "resume", None)
 
+    async def end_wrapup(self, agent_id: str, call_id: str | None = None) -> None:
+        """End the agent's wrap-up (of `call_id`, when given) now; CommandRejected when the
+        agent is not wrapping that call up."""
+        await self._command(agent_id, "end_wrapup", call_id)
+
     def set_reachable(self, agent_id: str, reachable: bool) -> None:
         """From AMI device state; fire and forget."""
         self._known(agent_id)
@@ -297,6 +303,10 @@ class QueueService:
 
     def snapshot(self) -> RoutingSnapshot:
         return self._router.snapshot()
+
+    def now(self) -> float:
+        """The routing clock's time now (the snapshot's `at` is the last event's)."""
+        return self._clock.now()
 
     async def run(self) -> None:
         if self._phase != "new":

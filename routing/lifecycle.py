@@ -2,7 +2,8 @@
 
 status (people): logged_out -> available <-> paused(reason) -> logged_out.
 state (routing): idle -> offered -> on_call -> wrap_up (per queue seconds) -> idle; offered ->
-idle when declined or released. Pausing or logging out never cuts a ring or a call short.
+idle when declined or released. Pausing or logging out never cuts a ring or a call short. The
+agent may end their wrap-up of a call early (`end_wrapup`: a disposition given): ready again.
 
 Decline causes are counted separately: `no_answer` (ring timeout) is the only one that counts
 towards auto-pause, and it counts consecutive misses: after `Agent.max_no_answer` (0 = never)
@@ -22,7 +23,8 @@ NO_ANSWER_PAUSE = "no_answer"
 
 
 def offer(view: AgentView, call_id: str) -> AgentView:
-    return replace(view, state=AgentState.OFFERED, call_id=call_id, wrapup_until=None)
+    return replace(view, state=AgentState.OFFERED, call_id=call_id, wrapup_until=None,
+                   wrapup_call_id=None)
 
 
 def answer(view: AgentView, now: float) -> AgentView:
@@ -56,14 +58,26 @@ def end_call(view: AgentView, now: float, wrapup_s: float) -> AgentView:
     state = AgentState.WRAP_UP if wrapup_s > 0 else AgentState.IDLE
     return replace(view, state=state, call_id=None, idle_since=now, answered_at=None,
                    wrapup_until=now + wrapup_s if wrapup_s > 0 else None,
+                   wrapup_call_id=view.call_id if wrapup_s > 0 else None,
                    talk_time_today=view.talk_time_today + talk)
 
 
 def wrapup_done(view: AgentView, now: float) -> AgentView:
     if view.state is AgentState.WRAP_UP and view.wrapup_until is not None \
             and now >= view.wrapup_until:
-        return replace(view, state=AgentState.IDLE, wrapup_until=None)
+        return replace(view, state=AgentState.IDLE, wrapup_until=None, wrapup_call_id=None)
     return view
+
+
+def end_wrapup(view: AgentView, call_id: str | None = None) -> AgentView:
+    """The agent is done with the call before the wrap-up timer: idle (ready) now. With
+    `call_id`, only the wrap-up of that call ends (a late note on an older call must not cut
+    the wrap-up of the next one short). The timer left behind finds an idle agent: no-op."""
+    if view.state is not AgentState.WRAP_UP:
+        raise CommandRejected(f"agent {view.agent_id} is not in wrap-up ({view.state})")
+    if call_id is not None and view.wrapup_call_id != call_id:
+        raise CommandRejected(f"agent {view.agent_id} is wrapping up another call")
+    return replace(view, state=AgentState.IDLE, wrapup_until=None, wrapup_call_id=None)
 
 
 def login(view: AgentView) -> AgentView:

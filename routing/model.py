@@ -66,6 +66,7 @@ class AgentView:
     idle_since: float = 0.0  # end of the last call (mod_callcenter last_bridge_end)
     wrapup_until: float | None = None
     call_id: str | None = None  # the call offered to or handled by the agent
+    wrapup_call_id: str | None = None  # the call the agent is wrapping up
     calls_today: int = 0  # answered calls since the last daily reset
     talk_time_today: float = 0.0
     no_answer_count: int = 0  # consecutive; reset by an answered call or by resume

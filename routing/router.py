@@ -172,7 +172,7 @@ class Router(CallTiming):
 
     def agent_command(self, agent_id: str, command: str, arg: str | bool | None, now: float
                       ) -> None:
-        """login / logout / pause(reason) / resume / reachable(bool)."""
+        """login / logout / pause(reason) / resume / reachable(bool) / end_wrapup(call id)."""
         self.advance(now)
         if agent_id not in self.t.views:
             raise UnknownAgent(agent_id)
@@ -187,6 +187,8 @@ class Router(CallTiming):
             new = life.resume(view)
         elif command == "reachable":
             new = replace(view, reachable=bool(arg))
+        elif command == "end_wrapup":
+            new = life.end_wrapup(view, str(arg) if arg else None)
         else:
             raise CommandRejected(f"unknown command {command!r}")
         self._set_agent(agent_id, new)

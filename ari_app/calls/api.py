@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ari_app.access.call_scope import CallParties, EventScope, may_see_call, parties
 from ari_app.calls.conversation import TransferRequest
+from ari_app.calls.desk.store import DispositionStore
 from ari_app.calls.handoff import build_handoff
 from ari_app.calls.hub import EventHub
 from ari_app.calls.registry import LiveCalls, MuteOutcome, TransferOutcome
@@ -48,6 +49,7 @@ class CallApiDeps:
     # with another Origin is refused. Requests without one come from no browser page.
     allowed_origins: frozenset[str] = frozenset()
     max_subscribers: int = 50  # open /v1/events sockets; beyond: 503
+    dispositions: DispositionStore | None = None  # agents' dispositions, with a call's details
 
 
 class Subscribers:
@@ -110,11 +112,14 @@ async def get_call(request: web.Request) -> web.Response:
         raise not_found(f"call {call_id}", "path.call_id")
     recordings = await db.recordings.for_call(call_id)
     survey = await db.surveys.for_call(call_id)
+    store = request.app[CALLS].dispositions
+    dispositions = [] if store is None else await store.for_call(call_id)
     return json_reply({
         "call": asdict(record),
         "journey": [e.as_line() for e in events],
         "recordings": [recording_json(r) for r in recordings],
         "survey": asdict(survey) if survey else None,
+        "dispositions": [asdict(d) for d in dispositions],
     })  # fmt: skip
 
 
@@ -144,7 +149,7 @@ async def stream_events(request: web.Request) -> web.WebSocketResponse:
     `max_subscribers` sockets at once."""
     deps = request.app[CALLS]
     origin = request.headers.get("Origin")
-    if origin is not None and origin.lower() not in deps.allowed_origins:
+    if origin is not None and not _origin_allowed(origin, request, deps.allowed_origins):
         raise ApiError(403, "origin_not_allowed",
                        f"pages from {origin!r} may not open the event stream")  # fmt: skip
     subscribers = request.app[SUBSCRIBERS]
@@ -156,6 +161,19 @@ async def stream_events(request: web.Request) -> web.WebSocketResponse:
         return await _stream(request, deps, EventScope(principal(request), deps.live))
     finally:
         subscribers.open -= 1
+
+
+def _origin_allowed(origin: str, request: web.Request, allowed: frozenset[str]) -> bool:
+    """One of `allowed`, or the service's own pages: an origin naming the host and port the
+    request was sent to (`Host`, which a page on another site cannot set), so a page served
+    here (the agent's desk) may open the stream without being configured. Behind a proxy
+    that rewrites `Host`, list the public origin in `http.allowed_origins`."""
+    origin = origin.lower()
+    if origin in allowed:
+        return True
+    scheme, sep, authority = origin.partition("://")
+    host = (request.headers.get("Host") or "").lower()
+    return bool(sep) and scheme in ("http", "https") and bool(host) and authority == host
 
 
 async def _stream(request: web.Request, deps: CallApiDeps,

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field, RootModel
 
 from ari_app.calls.api import MAX_LIMIT, MuteBody, TransferBody
+from ari_app.calls.desk.openapi import DispositionOut
 from ari_app.calls.record import CallOutcome
 from kernel.http.openapi import Param, Route
 from recordings.openapi import RecordingOut
@@ -38,6 +39,7 @@ class CallDetailOut(BaseModel):
     journey: list[dict[str, Any]] = Field(description="journey events: type, t and details")
     recordings: list[RecordingOut]
     survey: dict[str, Any] | None
+    dispositions: list[DispositionOut] = Field(description="agents' dispositions of the call")
 
 
 class HandoffOut(BaseModel):
@@ -113,6 +115,6 @@ def routes() -> list[Route]:
               status=101, params=_FILTERS, errors=(503,),
               description="A WebSocket: each journey event of a call the caller may see is "
                           "one JSON text message. A plain HTTP request is answered 400; a "
-                          "browser page from an origin not allowed 403; over the subscriber "
-                          "cap 503."),
+                          "browser page from an origin not allowed (neither this service's "
+                          "own nor in http.allowed_origins) 403; over the subscriber cap 503."),
     ]  # fmt: skip

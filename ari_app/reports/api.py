@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +37,8 @@ class ReportApiDeps:
     reports: KpiReports
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     settings: KpiSettings = KpiSettings()  # the defaults of T, S and N
+    # The disposition codes in force: the CSV has a column for each, in this order.
+    disposition_codes: tuple[str, ...] = ()
 
 
 REPORTS = web.AppKey("reports_api", ReportApiDeps)
@@ -53,7 +55,8 @@ async def get_kpis(request: web.Request) -> web.Response:
     result = await deps.reports.report(query)
     if fmt == "csv":
         name = f"kpis-{query.start:%Y%m%dT%H%M}-{query.end:%Y%m%dT%H%M}.csv"
-        return web.Response(text=as_csv(result), content_type="text/csv", charset="utf-8",
+        return web.Response(text=as_csv(result, deps.disposition_codes), content_type="text/csv",
+                            charset="utf-8",
                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
     queue = request.query.get("queue")
     return json_reply(as_json(result, query, queue))
@@ -144,7 +147,7 @@ def _queues(request: web.Request, queue: str | None) -> frozenset[str] | None:
     return frozenset({queue})
 
 
-def _kpi(k: Kpi) -> dict[str, Any]:
+def kpi_json(k: Kpi) -> dict[str, Any]:
     return {"key": k.key, "label": k.label, "formula": k.formula, "value": k.value,
             "numerator": k.numerator, "denominator": k.denominator, "unit": k.unit.value,
             "shown": k.shown}  # fmt: skip
@@ -156,7 +159,8 @@ def _row(r: KpiRow) -> dict[str, Any]:
               "abandoned": c.abandoned, "abandoned_within": c.abandoned_within,
               "short_abandoned": c.short_abandoned, "flow_outs": c.flow_outs}  # fmt: skip
     return {"group": r.group, "calls": r.calls, "counts": counts,
-            "kpis": [_kpi(k) for k in r.kpis]}  # fmt: skip
+            "kpis": [kpi_json(k) for k in r.kpis],
+            "dispositions": dict(r.dispositions)}  # fmt: skip
 
 
 def as_json(result: KpiReport, query: ReportQuery, queue: str | None) -> dict[str, Any]:
@@ -175,18 +179,23 @@ def as_json(result: KpiReport, query: ReportQuery, queue: str | None) -> dict[st
 COUNT_COLUMNS = ("A", "A≤T", "Ab", "Ab≤T", "Ab≤S", "F")
 
 
-def as_csv(result: KpiReport) -> str:
+def as_csv(result: KpiReport, codes: Sequence[str] = ()) -> str:
     """One line per group, then the total; a column per KPI headed by its label, percentages
-    as percent, times in seconds, empty where n/a."""
+    as percent, times in seconds, empty where n/a; then a column per disposition code
+    (`disposition: resolved`): the codes in force in their order, then any other counted."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     labels = [f"{k.label} [{_unit(k.unit)}]" for k in result.total.kpis]
-    writer.writerow(["group", "calls", *COUNT_COLUMNS, *labels])
+    given = dict(result.total.dispositions)
+    columns = [*codes, *sorted(set(given) - set(codes))]
+    writer.writerow(["group", "calls", *COUNT_COLUMNS, *labels,
+                     *(f"disposition: {code}" for code in columns)])
     for r in (*result.rows, result.total):
-        c = r.counts
+        c, counted = r.counts, dict(r.dispositions)
         writer.writerow([r.group, r.calls, c.answered, c.answered_within, c.abandoned,
                          c.abandoned_within, c.short_abandoned, c.flow_outs,
-                         *(_cell(k) for k in r.kpis)])  # fmt: skip
+                         *(_cell(k) for k in r.kpis),
+                         *(counted.get(code, 0) for code in columns)])  # fmt: skip
     return out.getvalue()
 
 

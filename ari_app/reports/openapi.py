@@ -42,6 +42,8 @@ class KpiRowOut(BaseModel):
     calls: int = Field(description="calls whose call-level KPIs count here")
     counts: CountsOut
     kpis: list[KpiOut]
+    dispositions: dict[str, int] = Field(description="answered visits closed with each "
+                                         "disposition code, e.g. {\"resolved\": 3}")
 
 
 class SettingsOut(BaseModel):

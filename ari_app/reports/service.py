@@ -23,11 +23,14 @@ LONGEST_IVR = timedelta(hours=6)
 
 NOTES = (
     "hold: 0 s, the hotline has no hold",
-    "wrap-up: the queue's wrap-up timer after each answered visit (agents cannot end it early)",
+    "wrap-up: the queue's wrap-up timer after each answered visit, or until the agent's "
+    "disposition ended it early",
     "tier: the answering agent's tier in the routing configuration in force now",
     "occupancy: n/a, the agents' available idle time is not stored yet",
-    "complaint: a complaint intent heard or chosen in the IVR (agents' dispositions are not "
-    "recorded yet)",
+    "complaint: a complaint intent heard or chosen in the IVR, or a disposition flagged "
+    "complaint",
+    "dispositions: each agent's disposition counted with the last visit that agent answered "
+    "(its hour, queue, tier and agent)",
     "CSAT and FCR count a transferred call for every queue, tier and agent it reached",
 )
 
@@ -58,7 +61,8 @@ class KpiReports:
 
 def _count(stored: list[StoredCall], arrivals: list[tuple[str, datetime]],
            config: RoutingConfig, now: datetime, query: ReportQuery) -> KpiReport:  # fmt: skip
-    facts = [call_facts(c.record, c.events, c.survey_score, config) for c in stored]
+    facts = [call_facts(c.record, c.events, c.survey_score, config, c.dispositions)
+             for c in stored]
     calls = within(facts, query.start, query.end, query.queues)
     known = ((caller.strip(), at) for caller, at in arrivals if caller.strip())
     repeats = Repeats(known, query.settings.fcr_days, now)

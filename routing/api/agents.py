@@ -1,4 +1,6 @@
-"""Agent state commands: login, logout, pause (with a reason) and resume; each one audited."""
+"""Agent state commands: login, logout, pause (with a reason) and resume; each one audited.
+Supervisors give them here for any agent; agents give them for themselves through
+`routing/api/me.py`, which runs the same `carry_out`."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from kernel.http import request as read
-from kernel.http.auth import principal
+from kernel.http.auth import Principal, principal
 from kernel.http.errors import ApiError, Problem, not_found
 from routing.api import request_io as io
 from routing.api.changes import load
@@ -37,39 +39,52 @@ def operations() -> list[Operation]:
 
 def _handler(action: AuditAction, model: type[Body], pick: Command) -> Handler:
     async def handler(request: web.Request) -> web.Response:
-        deps = request.app[DEPS]
-        agent_id = request.match_info["agent_id"]
         sent = await read.optional_body(request, model)
-        reason: str | None = getattr(sent, "reason", None)
-        config, _ = await load(deps)
-        if config.agent(agent_id) is None:
-            raise not_found(f"agent {agent_id!r}", "path.agent_id")
-        who = principal(request)
-        entry = AuditChange(action, f"agents/{agent_id}", None, {"reason": reason})
-
-        async def run() -> None:
-            await _run(deps, pick(deps.agents), action, agent_id, reason)
-
-        async with asyncio.timeout(deps.db_timeout_s + deps.command_timeout_s):
-            await deps.store.record(entry, actor=who.actor, role=who.role.value,
-                                    before_commit=run)  # fmt: skip
-        return io.reply({"agent_id": agent_id, "command": action.value, "reason": reason})
+        done = await carry_out(request.app[DEPS], principal(request), action, pick,
+                               request.match_info["agent_id"], getattr(sent, "reason", None))
+        return io.reply(done)
 
     return handler
 
 
+def command(action: AuditAction) -> tuple[type[Body], Command]:
+    """The body an agent command takes and the port method that carries it out."""
+    _, body, pick, _ = next(c for c in _COMMANDS if c[0] is action)
+    return body, pick
+
+
+async def carry_out(deps: RoutingApiDeps, who: Principal, action: AuditAction, pick: Command,
+                    agent_id: str, reason: str | None, *,
+                    field: str = "path.agent_id") -> dict[str, str | None]:  # fmt: skip
+    """One agent command, audited as `who` (a supervisor, or the agent themselves through
+    `/v1/me/agent`): 404 for an agent not configured, 409 when the state forbids it; `field`
+    names the agent id in problems. Returns the reply's body."""
+    config, _ = await load(deps)
+    if config.agent(agent_id) is None:
+        raise not_found(f"agent {agent_id!r}", field)
+    entry = AuditChange(action, f"agents/{agent_id}", None, {"reason": reason})
+
+    async def run() -> None:
+        await _run(deps, pick(deps.agents), action, agent_id, reason, field)
+
+    async with asyncio.timeout(deps.db_timeout_s + deps.command_timeout_s):
+        await deps.store.record(entry, actor=who.actor, role=who.role.value,
+                                before_commit=run)  # fmt: skip
+    return {"agent_id": agent_id, "command": action.value, "reason": reason}
+
+
 async def _run(
     deps: RoutingApiDeps, command: Callable[[str, str | None], Awaitable[None]],
-    action: AuditAction, agent_id: str, reason: str | None,
+    action: AuditAction, agent_id: str, reason: str | None, field: str,
 ) -> None:  # fmt: skip
     try:
         async with asyncio.timeout(deps.command_timeout_s):
             await command(agent_id, reason)
     except LookupError as exc:
-        raise not_found(f"agent {agent_id!r} in the routing engine", "path.agent_id") from exc
+        raise not_found(f"agent {agent_id!r} in the routing engine", field) from exc
     except AgentCommandRejected as exc:
         raise ApiError(409, "conflict", f"cannot {action.value} agent {agent_id!r}: {exc}",
-                       [Problem("path.agent_id", str(exc))]) from exc
+                       [Problem(field, str(exc))]) from exc
     except TimeoutError as exc:
         raise ApiError(503, "unavailable", f"the routing engine did not {action.value} agent "
                        f"{agent_id!r} within {deps.command_timeout_s:g} s") from exc

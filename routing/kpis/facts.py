@@ -38,6 +38,7 @@ class QueueVisit:
     hold_s: float = 0.0
     wrapup_s: float = 0.0
     transferred: bool = False  # the agent sent the caller on
+    disposition: str | None = None  # the answering agent's disposition code, if given
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,13 +4,14 @@ Grouping: a queue visit goes to the hour in which it entered the queue, its queu
 and agent that answered it (`UNASSIGNED` when nobody did: abandons and flow-outs). A call's
 call-level facts go to the hour of `CallFacts.interval_at` and to every queue, tier and agent
 its visits reached (a transferred call counts for each); calls that never queued appear only
-by hour and in the total. Visits still waiting are counted nowhere.
+by hour and in the total. Visits still waiting are counted nowhere. Dispositions are counted
+with the answered visit they close, so in that visit's hour, queue, tier and agent.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -38,6 +39,7 @@ class KpiRow:
     counts: QueueCounts
     calls: int  # calls counted here (call-level KPIs)
     kpis: tuple[Kpi, ...]
+    dispositions: tuple[tuple[str, int], ...] = ()  # (code, answered visits closed with it)
 
     def kpi(self, key: str) -> Kpi:
         return next(k for k in self.kpis if k.key == key)
@@ -120,7 +122,13 @@ def row(group: str, visits: Sequence[QueueVisit], calls: Sequence[CallFacts],
                       sum(x.reached_self_service for x in calls)),
         f.complaint_rate(sum(x.complaint for x in calls), len(calls)),
     )  # fmt: skip
-    return KpiRow(group, c, len(calls), kpis)
+    return KpiRow(group, c, len(calls), kpis, disposition_counts(answered))
+
+
+def disposition_counts(visits: Iterable[QueueVisit]) -> tuple[tuple[str, int], ...]:
+    """How many of `visits` were closed with each disposition code, by code."""
+    found = Counter(v.disposition for v in visits if v.disposition is not None)
+    return tuple(sorted(found.items()))
 
 
 def within(calls: Iterable[CallFacts], start: datetime, end: datetime,

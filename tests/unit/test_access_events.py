@@ -81,6 +81,21 @@ async def test_a_browser_page_from_another_origin_is_refused(site: Site) -> None
         assert not ws.closed
 
 
+async def test_the_services_own_pages_open_the_stream(site: Site) -> None:
+    """The agents' desk is served here: an Origin naming the host the request went to is this
+    service's own page, allowed without configuration; the same host on another port (or
+    scheme-less, or another host) is not."""
+    own = str(site.client.make_url("")).rstrip("/")  # http://127.0.0.1:<port>
+    async with site.client.ws_connect("/v1/events", headers={**bearer("alice"),
+                                                             "Origin": own}) as ws:
+        assert not ws.closed
+    port = site.client.make_url("").port
+    for origin in (own.replace(f":{port}", f":{(port or 0) + 1}"), own.split("://")[1],
+                   "http://localhost:1"):
+        status, _ = await site.refused({**bearer("alice"), "Origin": origin})
+        assert status == 403, origin
+
+
 async def test_subscribers_beyond_the_cap_are_refused_until_one_leaves(site: Site) -> None:
     first = await site.client.ws_connect("/v1/events", headers=bearer("ada"))
     second = await site.client.ws_connect("/v1/events", headers=bearer("sam"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from ari_app.calls.desk.model import Disposition
 from ari_app.calls.record import CallOutcome, CallRecord
 from ari_app.reports.facts import call_facts, visits
 from ivr.journey import JourneyEvent, JourneyType
@@ -105,3 +106,40 @@ def test_call_level_facts() -> None:
                        [e(J.INTENT, 4, intent="billing"), e(J.MENU, 5, choice="6")], None,
                        CONFIG)  # fmt: skip
     assert other.complaint is False
+
+
+def disposition(agent: str, code: str, *, complaint: bool = False,
+                wrapup_ended_at: datetime | None = None) -> Disposition:  # fmt: skip
+    return Disposition("c1", agent, code, complaint, None, "", agent, "agent", at(200), at(200),
+                       wrapup_ended_at)
+
+
+def test_a_disposition_closes_the_last_visit_its_agent_answered() -> None:
+    journey = [e(J.QUEUE_JOIN, 0, queue="claims"), e(J.AGENT_ANSWER, 5, agent="alice"),
+               e(J.TRANSFER, 65, agent="alice", queue="billing"),
+               e(J.ROUTING, 65.1, kind="transferred", queue="billing", from_queue="claims"),
+               e(J.AGENT_ANSWER, 95.1, agent="bob"), e(J.AGENT_HANGUP, 195.1, agent="bob"),
+               e(J.HANGUP, 196)]  # fmt: skip
+    given = [disposition("bob", "complaint", complaint=True),
+             disposition("alice", "escalated"), disposition("carol", "resolved")]
+    facts = call_facts(record("+1", CallOutcome.ANSWERED), journey, None, CONFIG, given)
+    assert [(v.agent_id, v.disposition) for v in facts.visits] == [("alice", "escalated"),
+                                                                   ("bob", "complaint")]
+    assert facts.complaint  # bob's code is flagged complaint; carol answered no visit
+    plain = call_facts(record("+1", CallOutcome.ANSWERED), journey, None, CONFIG,
+                       [disposition("alice", "resolved")])  # fmt: skip
+    assert plain.complaint is False
+
+
+def test_a_disposition_that_ended_the_wrapup_early_shortens_it() -> None:
+    journey = [e(J.QUEUE_JOIN, 3, queue="billing"), e(J.AGENT_ANSWER, 13, agent="bob"),
+               e(J.AGENT_HANGUP, 73, agent="bob"), e(J.HANGUP, 85)]  # billing: 12 s wrap-up
+    early = call_facts(record("+1", CallOutcome.ANSWERED), journey, None, CONFIG,
+                       [disposition("bob", "resolved", wrapup_ended_at=at(77.5))])  # fmt: skip
+    assert [(v.wrapup_s, v.disposition) for v in early.visits] == [(4.5, "resolved")]
+    late = call_facts(record("+1", CallOutcome.ANSWERED), journey, None, CONFIG,
+                      [disposition("bob", "resolved", wrapup_ended_at=at(300))])  # fmt: skip
+    assert late.visits[0].wrapup_s == 12.0  # the timer had ended it: the queue's 12 s
+    timer = call_facts(record("+1", CallOutcome.ANSWERED), journey, None, CONFIG,
+                       [disposition("bob", "resolved")])  # fmt: skip
+    assert timer.visits[0].wrapup_s == 12.0

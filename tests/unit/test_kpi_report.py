@@ -4,6 +4,7 @@ exactly T and S, interval attribution, grouping, first-call resolution's N days.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -166,3 +167,29 @@ def test_complaints_and_containment_count_calls() -> None:
     assert total.kpi("complaint_rate").shown == "25.0 %"
     assert total.kpi("containment").shown == "50.0 %"
     assert total.group == TOTAL
+
+
+def test_dispositions_are_counted_with_the_visit_they_close() -> None:
+    hour = timedelta(hours=1)
+    calls = [
+        call(1, replace(visit(ANSWERED, 5.0, agent="alice", tier=1), disposition="resolved"),
+             replace(visit(ANSWERED, 9.0, queue="billing", agent="bob", tier=2, at=T0 + hour),
+                     disposition="complaint")),
+        call(2, replace(visit(ANSWERED, 3.0, agent="alice", tier=1), disposition="resolved")),
+        call(3, visit(ANSWERED, 3.0, agent="alice", tier=1)),  # no disposition given
+        call(4, visit(ABANDONED, 30.0)),
+    ]
+    by_agent = {r.group: r.dispositions
+                for r in report(calls, SETTINGS, no_repeats(), GroupBy.AGENT).rows}
+    assert by_agent == {"alice": (("resolved", 2),), "bob": (("complaint", 1),),
+                        UNASSIGNED: ()}  # fmt: skip
+    by_hour = [r.dispositions for r in report(calls, SETTINGS, no_repeats(), GroupBy.HOUR).rows]
+    assert by_hour == [(("resolved", 2),), (("complaint", 1),)]  # the visit's own hour
+    by_queue = {r.group: r.dispositions
+                for r in report(calls, SETTINGS, no_repeats(), GroupBy.QUEUE).rows}
+    assert by_queue == {"billing": (("complaint", 1),), "claims": (("resolved", 2),)}
+    by_tier = {r.group: r.dispositions
+               for r in report(calls, SETTINGS, no_repeats(), GroupBy.TIER).rows}
+    assert by_tier["2"] == (("complaint", 1),)
+    assert report(calls, SETTINGS, no_repeats()).total.dispositions == (("complaint", 1),
+                                                                       ("resolved", 2))

@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from ari_app.calls.desk.model import Disposition
+from ari_app.calls.desk.store import DispositionStore
 from ari_app.calls.record import CallOutcome, CallRecord
 from ari_app.db.database import Database
-from ari_app.reports.api import ReportApiDeps, add_report_routes
+from ari_app.reports.api import ReportApiDeps, add_report_routes, as_csv
 from ari_app.reports.service import KpiReports
 from ari_app.reports.store import ReportStore
 from ari_app.web.app import assemble
@@ -23,6 +25,8 @@ from ivr.journey import JourneyEvent, JourneyType
 from kernel.http.auth import ApiToken, TokenTable
 from recordings.model import SurveyAnswer
 from routing.config import Agent, Queue, RoutingConfig
+from routing.kpis.facts import CallFacts, KpiSettings, QueueVisit, VisitOutcome
+from routing.kpis.report import Repeats, report
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 NOW = T0 + timedelta(days=30)
@@ -207,3 +211,32 @@ async def test_agents_may_not_read_reports(client: TestClient[Any, Any]) -> None
     assert (status, body["error"]) == (403, "forbidden")
     status, body = await get(client, RANGE, {})
     assert status == 401
+
+
+async def test_dispositions_are_counted_per_row_and_in_the_csv(
+        client: TestClient[Any, Any], database: Database) -> None:
+    given = DispositionStore(database.units)
+    for call_id, agent, code, complaint in (("c1", "alice", "complaint", True),
+                                            ("c3", "bob", "resolved", False)):
+        await given.put(Disposition(call_id, agent, code, complaint, None, "", agent, "agent",
+                                    NOW, NOW))  # fmt: skip
+    _, body = await get(client, RANGE + "&by=queue")
+    assert {r["group"]: r["dispositions"] for r in body["rows"]} == {
+        "billing": {"resolved": 1}, "claims": {"complaint": 1}}
+    assert body["total"]["dispositions"] == {"complaint": 1, "resolved": 1}
+    assert shown(body["total"])["complaint_rate"] == "50.0 %"  # c4's intent and c1's code
+    _, text = await get(client, RANGE + "&by=queue&format=csv")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][-2:] == ["disposition: complaint", "disposition: resolved"]
+    assert [r[-2:] for r in rows[1:]] == [["0", "1"], ["1", "0"], ["1", "1"]]
+
+
+def test_the_csv_has_a_column_per_code_in_force_then_any_other() -> None:
+    visit = QueueVisit("claims", T0, VisitOutcome.ANSWERED, 1.0, "alice", 1,
+                       disposition="gone_code")
+    result = report([CallFacts("c1", None, T0, (visit,))], KpiSettings(),
+                    Repeats([], 7, NOW))  # fmt: skip
+    rows = list(csv.reader(io.StringIO(as_csv(result, ("resolved", "complaint")))))
+    assert rows[0][-3:] == ["disposition: resolved", "disposition: complaint",
+                            "disposition: gone_code"]
+    assert rows[1][-3:] == ["0", "0", "1"]
