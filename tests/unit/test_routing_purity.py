@@ -10,7 +10,9 @@ import pytest
 
 ROUTING = Path(__file__).resolve().parents[2] / "routing"
 PURE = ("config", "model", "notices", "plan", "strategies", "explain", "decide", "estimate",
-        "lifecycle", "index", "matcher", "calls", "positions", "timing", "router")
+        "lifecycle", "index", "matcher", "calls", "positions", "timing", "router",
+        "whatif/model", "whatif/staffing", "whatif/traffic", "whatif/replay", "whatif/figures",
+        "whatif/compare")
 FORBIDDEN = {"asyncio", "aiohttp", "sqlalchemy", "panoramisk", "asterisk", "socket", "os",
              "pathlib", "io", "subprocess", "threading", "time", "structlog", "yaml"}
 
