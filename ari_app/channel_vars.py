@@ -10,6 +10,9 @@ ROLE_INBOUND: Final = "inbound"
 ROLE_AGENT: Final = "agent"
 # A snoop channel recording a conversation (ari_app/calls/snoop_recorder.py): not a caller.
 ROLE_RECORDER: Final = "recorder"
+# A supervisor's phone monitoring a call, and the snoop it hears the call through
+# (ari_app/calls/monitoring/): not a caller.
+ROLE_MONITOR: Final = "monitor"
 ROLE_SIM_CALLER: Final = "sim-caller"
 
 # Global variable holding the Stasis app name in extensions.conf.

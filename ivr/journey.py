@@ -24,6 +24,7 @@ class JourneyType(StrEnum):
     QUEUE_POSITION = "queue_position"  # an announcement of position and estimated wait
     ROUTING = "routing"  # a routing notice: plan step opened, priority changed, overflow
     TRANSFER = "transfer"  # an agent sent the caller on, with notes
+    MONITOR = "monitor"  # a supervisor listened, whispered or barged: started, mode, ended
     SPEECH = "speech"  # what the recognizer heard
     TURN = "turn"  # caller-perceived latency: the caller stopped speaking → our next prompt
     INTENT = "intent"  # what the caller wants, with confidence

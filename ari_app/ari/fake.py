@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import unquote
 
-from ari_app.ari import fake_calls, fake_media
+from ari_app.ari import fake_audio, fake_calls, fake_media
 from ari_app.ari.errors import AriUnavailable
 from ari_app.ari.events import AriEvent, parse_event
 from ari_app.ari.fake_state import (
@@ -202,6 +202,11 @@ class FakeAsterisk:
     def requested(self, method: str, path_glob: str = "*") -> list[FakeRequest]:
         return [r for r in self.requests
                 if r.method == method and fnmatchcase(r.path, path_glob)]  # fmt: skip
+
+    def hearers(self, channel_id: str, *, snoops: bool = False) -> set[str]:
+        """Who hears what the channel says now, through bridges, snoops and whispers; with
+        `snoops`, also the snoops spying it (`fake_audio`)."""
+        return fake_audio.hearers(self, channel_id, snoops=snoops)
 
     def heard(self, channel_id: str) -> list[str]:
         """What the channel was played, in order: media URIs and "moh:<class>"."""

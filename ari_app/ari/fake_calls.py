@@ -154,21 +154,26 @@ _SNOOP_DIRECTIONS = ("none", "both", "out", "in")
 
 
 def _snoop(fake: FakeAsterisk, r: Req) -> dict[str, Any]:
-    # res/ari/resource_channels.c: directions checked first, then the app, then the channel.
-    # (Asterisk also refuses spy and whisper both "none"; the fake lets that pass.)
+    # res/ari/resource_channels.c: directions checked first (one of them not none), then the
+    # app, then the channel.
     spy, whisper = r.query.get("spy") or "none", r.query.get("whisper") or "none"
     for name, direction in (("spy", spy), ("whisper", whisper)):
         if direction not in _SNOOP_DIRECTIONS:
             raise Reject(400, f"Invalid direction specified for {name}")
+    if spy == whisper == "none":
+        raise Reject(400, "Direction must be specified for at least spy or whisper")
     app = r.required("app", "Application name is required")
-    target = fake.channel(r.path["channelId"])
+    target = fake.channels.get(r.path["channelId"])
+    if target is None:
+        raise Reject(404, "Provided channel was not found")
     snoop_id = r.path["snoopId"]
     if snoop_id in fake.channels:
         raise Reject(409, "Channel with given unique ID already exists")
     app_args = r.query.get("appArgs", "")
     channel = fake.add_channel(FakeChannel(
         snoop_id, f"Snoop/{target.id}-{uuid.uuid4().hex[:8]}", app, "Up",
-        args=tuple(app_args.split(",")) if app_args else (), snooping_on=target.id, spy=spy))
+        args=tuple(app_args.split(",")) if app_args else (), snooping_on=target.id, spy=spy,
+        whisper=whisper))
     snapshot = channel.to_json()
     fake.enter_stasis(channel)
     return snapshot

@@ -65,6 +65,7 @@ class FakeChannel:
     endpoint: str = ""  # what originate dialled
     snooping_on: str | None = None
     spy: str = "none"  # a snoop's direction: what it reads (and a recording of it writes)
+    whisper: str = "none"  # a snoop's: where what it is sent goes (ari_app/ari/fake_audio.py)
     continued_to: tuple[str, str, int] | None = None
     cause: int | None = None  # set when destroyed
     created: str = field(default_factory=timestamp)

@@ -5,7 +5,9 @@ channel, the conversation's bridge and agent leg) and resumed from its checkpoin
 node again, the queue with the original join time, the conversation as it is, the survey
 again. Calls whose caller is gone are finished as `lost_in_restart`; channels of ours that no
 call claims are sent to the dialplan's fallback (callers) or hung up (agent legs, media,
-recorder snoops: a kept conversation's snoops are claimed by its recording).
+recorder snoops: a kept conversation's snoops are claimed by its recording; supervisors'
+phones and monitor snoops: monitors are never kept, their audit rows are closed as ended by
+the restart, `monitoring/restart.py`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ari_app.ari.events import BridgeSnapshot, ChannelSnapshot
 from ari_app.ari.rest import AriRest
 from ari_app.calls.checkpoint import Checkpoint, CheckpointError, Stage
 from ari_app.calls.engine import CallEngine
+from ari_app.calls.monitoring.restart import close_stale_monitors
 from ari_app.calls.record import CallOutcome, CallRecord
 from ari_app.calls.session import QueuedResume, Resume
 from ari_app.calls.store import CallStore
@@ -43,10 +46,12 @@ class AdoptionReport:
     lost: int = 0
     to_fallback: int = 0
     hung_up: int = 0
+    monitors_closed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {"adopted": dict(self.adopted), "lost": self.lost,
-                "to_fallback": self.to_fallback, "hung_up": self.hung_up}
+                "to_fallback": self.to_fallback, "hung_up": self.hung_up,
+                "monitors_closed": self.monitors_closed}
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,9 @@ async def adopt_calls(ari: AriRest, store: CallStore, engine: CallEngine,
     channels = {channel.id: channel for channel in await ari.list_channels()}
     bridges = {bridge.id: bridge for bridge in await ari.list_bridges()}
     unfinished = await store.unfinished()
+    if engine.monitor_audit is not None:  # before any journey is read: the ends go in them
+        report.monitors_closed = await close_stale_monitors(
+            engine.monitor_audit, store, {record.call_id: record for record, _ in unfinished})
     kept: set[str] = set()
     now = datetime.now(UTC)
     plans: list[Plan] = []

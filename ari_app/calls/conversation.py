@@ -20,6 +20,8 @@ from ari_app.calls.call import Call
 from ari_app.calls.checkpoint import SavedRecording, Stage
 from ari_app.calls.deps import RecorderFactory, bridge_recorders
 from ari_app.calls.handoff import build_handoff
+from ari_app.calls.monitoring.call_monitors import CallMonitors
+from ari_app.calls.monitoring.leg import Talk
 from ivr.journey import JourneyType
 from ivr.milestones import AgentAnswered, CallTransferred, note
 from kernel.aio import first_of
@@ -54,6 +56,7 @@ class TalkDeps:
     recordings: CallRecordings
     is_vip: Callable[[str], bool]
     recorders: RecorderFactory = bridge_recorders
+    monitors: CallMonitors | None = None  # supervisors listening in, while the agent talks
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,8 @@ async def converse(call: Call, leg: AgentLeg, queue_id: str,
                                              handoff=handoff.as_dict()))
         call.journal.update(agent_id=agent_id)
         call.talking_to = agent_id
+        if talk.monitors is not None:
+            talk.monitors.talking(Talk(agent_id, leg.channel_id, queue_id))
         recorder = talk.recorders(call, bridge_id, kept.recording if kept else None)
         if kept is None:
             recording = await talk.recordings.start(recorder, queue_id=queue_id,
@@ -107,6 +112,8 @@ async def converse(call: Call, leg: AgentLeg, queue_id: str,
         return Conversation(agent_id, agent_hung_up_first=True)
     finally:
         call.talking_to = None
+        if talk.monitors is not None:  # first: their snoops hang on the agent's channel
+            await talk.monitors.conversation_over()
         if not call.handing_over:  # else the next run finds them all as they are
             await _hang_up(call, leg, bridge_id, recording, talk)
         call.unbind(bridge_id)

@@ -10,6 +10,8 @@ from typing import Protocol
 from ari_app.calls.bridge_recorder import BridgeRecorder
 from ari_app.calls.call import Call
 from ari_app.calls.checkpoint import SavedRecording
+from ari_app.calls.monitoring.call_monitors import MonitorPolicy
+from ari_app.calls.monitoring.model import MonitorAudit
 from ari_app.media.prompt import PromptSounds
 from ivr.flow import Flow
 from ivr.ports import Listener
@@ -56,3 +58,5 @@ class CallDeps:
     listener: Listener | None = None  # speech recognition; None: keypad only
     knowledge: KnowledgeSource | None = None  # self-service answers; None: straight to agents
     recorders: RecorderFactory = bridge_recorders  # how conversations are recorded
+    monitor_audit: MonitorAudit | None = None  # supervisors' monitors; None: none may start
+    monitor_policy: MonitorPolicy = MonitorPolicy()

@@ -10,16 +10,19 @@ import structlog
 
 from ari_app.ari.events import AriEvent, StasisStart
 from ari_app.calls.session import CallSession
-from ari_app.channel_vars import ROLE_AGENT, ROLE_INBOUND, ROLE_RECORDER
+from ari_app.channel_vars import ROLE_AGENT, ROLE_INBOUND, ROLE_MONITOR, ROLE_RECORDER
 
 log = structlog.get_logger(__name__)
+
+_ORPHAN = {ROLE_AGENT: "agent.orphan_leg", ROLE_RECORDER: "recorder.orphan_snoop",
+           ROLE_MONITOR: "monitor.orphan_channel"}
 
 
 class CallDispatcher:
     def __init__(self, start_call: Callable[[StasisStart], None],
                  on_orphan_leg: Callable[[str], None]) -> None:
-        """`on_orphan_leg(channel_id)`: an agent leg or recorder snoop of a call that is gone
-        entered Stasis; it must be hung up."""
+        """`on_orphan_leg(channel_id)`: an agent leg, recorder snoop or monitor channel of a
+        call that is gone entered Stasis; it must be hung up."""
         self._start_call = start_call
         self._on_orphan_leg = on_orphan_leg
         self.sessions: dict[str, CallSession] = {}
@@ -57,15 +60,14 @@ class CallDispatcher:
         if role == ROLE_INBOUND:
             self._start_call(event)
             return True
-        if role in (ROLE_AGENT, ROLE_RECORDER):
+        if role in (ROLE_AGENT, ROLE_RECORDER, ROLE_MONITOR):
             # Legs a call creates name it: Stasis(<app>,<role>,<call_id>).
             call_id = event.args[1] if len(event.args) > 1 else ""
             session = self.sessions.get(call_id)
             if session is None or self._owners.get(event.channel.id) != call_id:
                 # A leg answered (or a snoop started) after its call ended or gave it up:
                 # nobody to talk to or record for.
-                log.warning("agent.orphan_leg" if role == ROLE_AGENT else "recorder.orphan_snoop",
-                            call_id=call_id)
+                log.warning(_ORPHAN[role], call_id=call_id)
                 self._on_orphan_leg(event.channel.id)
             else:
                 session.deliver(event)

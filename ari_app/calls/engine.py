@@ -1,5 +1,6 @@
 """The call engine: one CallSession task per inbound call, built from the service's ports,
-fed by the dispatcher; what the HTTP layer may ask of live calls (`registry.LiveCalls`)."""
+fed by the dispatcher; what the HTTP layer may ask of live calls (`registry.LiveCalls`) and
+of their supervisors' monitors (`monitoring.model.LiveMonitors`)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,15 @@ from ari_app.calls.group_commit import GroupCommit
 from ari_app.calls.hub import EventHub
 from ari_app.calls.journal import CallJournal, Spawn
 from ari_app.calls.mailbox import CallMailbox
+from ari_app.calls.monitoring.call_monitors import CallMonitors
+from ari_app.calls.monitoring.model import (
+    MonitorAudit,
+    MonitorMode,
+    MonitorRecord,
+    MonitorRefused,
+    MonitorRequest,
+    Refusal,
+)
 from ari_app.calls.record import CallRecord
 from ari_app.calls.registry import LiveJourney, MuteOutcome, TransferOutcome
 from ari_app.calls.session import CallSession, Resume
@@ -158,6 +168,11 @@ class CallEngine:
     def owned_subjects(self) -> int:
         return self.dispatcher.owned_subjects()
 
+    @property
+    def monitor_audit(self) -> MonitorAudit | None:
+        """Where monitor sessions are kept (adoption closes those the last run left open)."""
+        return self._deps.monitor_audit
+
     # --- ari_app.calls.registry.LiveCalls ---------------------------------------------------
 
     def count(self) -> int:
@@ -189,3 +204,25 @@ class CallEngine:
         if session is None:
             return MuteOutcome.NO_SUCH_CALL
         return await session.mute_recording(False, by, "")
+
+    # --- ari_app.calls.monitoring.model.LiveMonitors ---------------------------------------
+
+    async def start_monitor(self, call_id: str, request: MonitorRequest) -> MonitorRecord:
+        return await self._monitors(call_id).start(request)
+
+    async def change_monitor(self, call_id: str, monitor_id: str, mode: MonitorMode,
+                             by: str) -> MonitorRecord:
+        return await self._monitors(call_id).change(monitor_id, mode, by)
+
+    async def end_monitor(self, call_id: str, monitor_id: str, by: str) -> MonitorRecord:
+        return await self._monitors(call_id).end(monitor_id, by)
+
+    def monitors(self, call_id: str) -> list[MonitorRecord] | None:
+        session = self.dispatcher.sessions.get(call_id)
+        return None if session is None else session.monitors.records()
+
+    def _monitors(self, call_id: str) -> CallMonitors:
+        session = self.dispatcher.sessions.get(call_id)
+        if session is None:
+            raise MonitorRefused(Refusal.NO_SUCH_CALL, f"no live call {call_id}")
+        return session.monitors

@@ -17,6 +17,7 @@ from ari_app.calls.caller_channel import AriCallChannel
 from ari_app.calls.checkpoint import Stage
 from ari_app.calls.conversation import TalkDeps, TransferRequest
 from ari_app.calls.deps import CallDeps
+from ari_app.calls.monitoring.call_monitors import CallMonitors
 from ari_app.calls.record import CallOutcome
 from ari_app.calls.registry import MuteOutcome
 from ari_app.calls.waiting import QueueLeft, QueueResume, serve_from_queue
@@ -74,6 +75,7 @@ class CallSession:
         self.lost_reason: str | None = None
         self.transfers: asyncio.Queue[TransferRequest] = asyncio.Queue()
         self._recordings: CallRecordings | None = None  # from the queue on: mute/unmute
+        self.monitors = CallMonitors(call, deps.monitor_audit, deps.monitor_policy)
         self._caller_gone = False
         self._stopped = False
         self._script: asyncio.Task[None] | None = None
@@ -231,7 +233,7 @@ class CallSession:
         recordings = CallRecordings(call.call_id, deps.recording_paths, deps.recording_store,
                                     call.journal, seq=call.journal.checkpoint.recording_seq)
         self._recordings = recordings
-        talk = TalkDeps(recordings, deps.is_vip, deps.recorders)
+        talk = TalkDeps(recordings, deps.is_vip, deps.recorders, self.monitors)
         served = await serve_from_queue(call, channel, deps.queues, queue_id, self.transfers,
                                         talk, resume)
         if isinstance(served, QueueLeft):

@@ -35,6 +35,7 @@ ROOTFS = Path(os.environ.get("HOTLINE_ASTERISK_ROOT",
 Line = dict[str, object]
 SUPERVISOR_TOKEN = "test-supervisor-token-0001"
 AGENT_TOKEN = "test-agent-token-00000001"
+AUDITOR_TOKEN = "test-auditor-token-000001"  # reads the audits (test_call_monitoring.py)
 
 DEFAULT_QUEUES = [
     {"id": "claims", "name": "Claims", "ring_timeout_s": 4, "wrapup_s": 1},
@@ -171,7 +172,8 @@ def _write_config(tmp: Path, agents: list[dict[str, Any]], queues: list[dict[str
         # (tests/e2e/test_routing.py escalates cara's call with it).
         "api_tokens": [{"token": SUPERVISOR_TOKEN, "actor": "sam", "role": "supervisor"},
                        {"token": AGENT_TOKEN, "actor": "cara", "role": "agent",
-                        "agent_id": "cara"}],
+                        "agent_id": "cara"},
+                       {"token": AUDITOR_TOKEN, "actor": "audrey", "role": "auditor"}],
     }
     path = tmp / "hotline.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")

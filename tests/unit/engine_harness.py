@@ -43,6 +43,8 @@ from ari_app.calls.adoption import AdoptionReport, adopt_calls
 from ari_app.calls.deps import CallDeps
 from ari_app.calls.engine import CallEngine
 from ari_app.calls.hub import EventHub
+from ari_app.calls.monitoring.audit import MonitorStore
+from ari_app.calls.monitoring.model import MonitorAudit
 from ari_app.calls.record import CallRecord
 from ari_app.calls.store import CallStore
 from ari_app.channel_vars import CORRELATION_ID_VAR
@@ -403,7 +405,9 @@ async def hotline_fixture(tmp_path: Path,
 
         async def build(config: RoutingConfig | None = None, *, flow_yaml: str = FLOW_YAML,
                         playback_s: float = 0.01,
-                        call_store: Callable[[Database], CallStore] | None = None) -> Hotline:
+                        call_store: Callable[[Database], CallStore] | None = None,
+                        monitor_audit: Callable[[Database], MonitorAudit] | None = None,
+                        ) -> Hotline:
             db = await _fresh_database(tmp_path, tmp_path_factory)
             stack.push_async_callback(db.close)
             flow_file = tmp_path / "flow.yaml"
@@ -420,7 +424,9 @@ async def hotline_fixture(tmp_path: Path,
             deps = CallDeps(flow=flow,
                             prompts=PromptSounds(cast(PromptRenderer, renderer), PROMPTS_DIR),
                             queues=queues, surveys=db.surveys, recording_paths=paths,
-                            recording_store=db.recordings)
+                            recording_store=db.recordings,
+                            monitor_audit=monitor_audit(db) if monitor_audit is not None
+                            else MonitorStore(db.units))
             journal = JournalTap()
             store = call_store(db) if call_store is not None else db.calls
             engine = CallEngine(fake.rest(), APP, deps, store, journal)

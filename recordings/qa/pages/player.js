@@ -8,7 +8,8 @@ import { reportWhatIsPlayed } from "/ui/qa/played.js";
 
 // The journey details worth a line beside the player (module scope: used before the awaits end).
 const SHOWN = ["node", "text", "digits", "choice", "target", "intent", "confidence", "queue",
-  "agent", "state", "reason", "score", "item_id", "cause", "outcome", "summary", "to_queue", "tier"];
+  "agent", "state", "reason", "score", "item_id", "cause", "outcome", "summary", "to_queue", "tier",
+  "action", "mode", "by"];  // action, mode, by: a supervisor's monitor (listen, whisper, barge)
 
 const recordingId = decodeURIComponent(location.pathname.split("/").pop());
 const audio = document.getElementById("audio");
