@@ -22,6 +22,8 @@ from ari_app.calls.adoption import adopt_calls
 from ari_app.calls.deps import CallDeps
 from ari_app.calls.engine import CallEngine
 from ari_app.calls.hub import EventHub
+from ari_app.calls.monitoring.audit import MonitorStore
+from ari_app.calls.monitoring.call_monitors import MonitorPolicy
 from ari_app.calls.reconcile import reconcile
 from ari_app.calls.recording_audit import audit_recordings_every
 from ari_app.calls.snoop_recorder import recorder_factory
@@ -195,7 +197,9 @@ class HotlineService:
             recording_paths=RecordingPaths(rec.spool_dir, rec.store_dir, rec.format),
             recording_store=db.recordings, is_vip=is_vip, listener=listener,
             knowledge=QuestionKeeper(knowledge, questions) if knowledge is not None else None,
-            recorders=recorder_factory(rec.method, rec.channels, rec.spool_dir, rec.format))
+            recorders=recorder_factory(rec.method, rec.channels, rec.spool_dir, rec.format),
+            monitor_audit=MonitorStore(db.units), monitor_policy=MonitorPolicy(
+                settings.monitoring.ring_timeout_s, settings.monitoring.max_per_call))
         return ServiceParts(ari=ari, db=db, hub=EventHub(), call_deps=call_deps,
                             faq_editor=editor, metrics=metrics)
 
@@ -217,7 +221,9 @@ class HotlineService:
                 database=parts.db.ping, live=engine,
                 # Old calls adopted first; none taken while stopping or draining.
                 accepting_calls=lambda: self.ready.is_set() and engine.accepting),
-            is_vip=parts.call_deps.is_vip, metrics=parts.metrics))
+            is_vip=parts.call_deps.is_vip, metrics=parts.metrics,
+            dispositions=self.settings.disposition_codes(),
+            monitors=engine, monitor_endpoints=self.settings.monitoring.endpoints))
         # A stop must not wait for open event streams: they reconnect to the next run.
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=HTTP_SHUTDOWN_TIMEOUT_S)
         await runner.setup()

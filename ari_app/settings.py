@@ -21,7 +21,10 @@ from pydantic import (
     model_validator,
 )
 
-from kernel.http.auth import ApiToken, hash_token
+from ari_app.calls.desk.model import CODE_PATTERN, DEFAULT_CODES, DispositionCode, DispositionCodes
+from ari_app.calls.monitoring.model import ENDPOINT_PATTERN
+from kernel.http.auth import NAME_PATTERN, ApiToken, hash_token
+from kernel.http.request import NO_CONTROL
 from routing.model import AgentConfig, QueueConfig
 
 
@@ -184,6 +187,31 @@ class AgentSettings(_Strict):
     queues: tuple[str, ...] = Field(min_length=1)
 
 
+class DispositionSettings(_Strict):
+    """A code agents close a call with (`ari_app/calls/desk/`): `complaint` counts the call as
+    a complaint in the KPI reports; `resolved` says whether the matter was settled (or not)."""
+
+    code: str = Field(pattern=CODE_PATTERN)  # lower-case letters, digits, _ and -
+    label: str = Field(min_length=1, max_length=100, pattern=NO_CONTROL)
+    complaint: bool = False
+    resolved: bool | None = None
+
+
+DEFAULT_DISPOSITIONS = tuple(DispositionSettings(code=c.code, label=c.label,
+                                                 complaint=c.complaint, resolved=c.resolved)
+                             for c in DEFAULT_CODES)  # fmt: skip
+
+
+class MonitoringSettings(_Strict):
+    """Supervisors on live calls (`ari_app/calls/monitoring/`): each person's phone (by user
+    name or token actor), dialled when a monitor request names none."""
+
+    endpoints: dict[Annotated[str, Field(pattern=NAME_PATTERN, max_length=128)],
+                    Annotated[str, Field(pattern=ENDPOINT_PATTERN, max_length=255)]] = {}
+    ring_timeout_s: float = Field(default=30, gt=0, le=300)  # the supervisor's phone
+    max_per_call: int = Field(default=3, ge=1, le=20)
+
+
 class Settings(_Strict):
     asterisk: AsteriskSettings = AsteriskSettings()
     database_url: str = "sqlite+aiosqlite:///var/hotline.sqlite3"
@@ -199,6 +227,18 @@ class Settings(_Strict):
     auth: AuthSettings = AuthSettings()
     knowledge: KnowledgeConfig = KnowledgeConfig()
     speech: SpeechConfig = SpeechConfig()
+    monitoring: MonitoringSettings = MonitoringSettings()
+    dispositions: tuple[DispositionSettings, ...] = Field(default=DEFAULT_DISPOSITIONS,
+                                                          min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _dispositions_unique(self) -> Settings:
+        seen: set[str] = set()
+        for i, disposition in enumerate(self.dispositions):
+            if disposition.code in seen:
+                raise ValueError(f"dispositions[{i}].code: '{disposition.code}' is listed twice")
+            seen.add(disposition.code)
+        return self
 
     @model_validator(mode="after")
     def _agents_serve_known_queues(self) -> Settings:
@@ -230,6 +270,10 @@ class Settings(_Strict):
                         wrapup_s=q.wrapup_s, max_wait_s=q.max_wait_s)
             for q in self.queues
         )
+
+    def disposition_codes(self) -> DispositionCodes:
+        return DispositionCodes(DispositionCode(d.code, d.label, d.complaint, d.resolved)
+                                for d in self.dispositions)  # fmt: skip
 
     def agent_configs(self) -> tuple[AgentConfig, ...]:
         return tuple(
@@ -276,6 +320,7 @@ DEVELOPMENT_TOKENS = frozenset(hash_token(t) for t in (
     "dev-supervisor-token-0001", "dev-qa-token-00000000001",  # config/hotline.yaml
     "another-long-random-token-for-qa",  # docs/supervisor-api.md
     "test-supervisor-token-0001", "test-agent-token-00000001",  # tests/e2e
+    "test-auditor-token-000001",  # tests/e2e
     "restart-drill-supervisor-token",  # ari_app/devtools/restart_service.py
     "supervisor-token-0001", "qa-token-0000000000001", "a-token-of-sixteen-chars",
     *(f"{role}-token-0000000001" for role in ("supervisor", "qa", "viewer", "agent", "admin",

@@ -10,6 +10,13 @@ authentication middleware (`errors.py`, `auth.py`). The rooms serve their own ro
   holds and deletion (`recordings/retention/`): `…/hold`, `DELETE /v1/recordings/{id}`,
   `/v1/audit/holds`, `/v1/audit/deletions`;
 - the knowledge editors (`knowledge_client/editors/`): `/v1/knowledge/…`;
+- the agents' desk (`ari_app/calls/desk/`): `/v1/dispositions`, `…/{call_id}/disposition`;
+  and their own state (`routing/api/me.py`): `/v1/me/agent…`;
+- the live wallboard (`ari_app/wallboard/`): `/v1/wallboard`, `/v1/wallboard/stream`;
+- supervisors on live calls (`ari_app/calls/monitoring/`): `/v1/calls/{call_id}/monitor…`,
+  `/v1/audit/monitors`;
+- the KPI reports and the what-if replay (`ari_app/reports/`): `/v1/reports/kpis`,
+  `/v1/reports/whatif`;
 - routing (`routing/api/`): the live view `/v1/queues`, the supervisor API under `/v1/routing`
   (a sub-application: aiohttp runs this app's middlewares for it too) and `/v1/openapi.json`,
   which serves the one document of every room's routes (`openapi.py`).
@@ -19,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,13 +36,24 @@ from aiohttp import web
 from ari_app.access.routes import AccessApiDeps, add_access_routes
 from ari_app.access.wiring import access_parts
 from ari_app.calls.api import CallApiDeps, add_call_routes
+from ari_app.calls.desk.api import DeskApiDeps, add_desk_routes
+from ari_app.calls.desk.model import DispositionCodes
+from ari_app.calls.desk.store import DispositionStore
 from ari_app.calls.hub import EventHub
+from ari_app.calls.monitoring.api import MonitorApiDeps, add_monitor_routes
+from ari_app.calls.monitoring.audit import MonitorStore
+from ari_app.calls.monitoring.model import LiveMonitors
 from ari_app.calls.registry import LiveCalls
 from ari_app.db.database import Database
 from ari_app.metrics import Metrics, add_metrics_route
 from ari_app.reports.api import ReportApiDeps, add_report_routes
 from ari_app.reports.service import KpiReports
 from ari_app.reports.store import ReportStore
+from ari_app.reports.whatif.api import WhatIfApiDeps, add_whatif_routes
+from ari_app.reports.whatif.commands import AgentCommandLog
+from ari_app.reports.whatif.service import WhatIfReplays
+from ari_app.wallboard.api import WallboardDeps, add_wallboard_routes
+from ari_app.wallboard.today import TodayFigures
 from ari_app.web.auth import ACCESS, Access, CookieSessions, RouteKey, authenticate, served_routes
 from ari_app.web.errors import errors
 from ari_app.web.health import HealthChecks, add_health_routes
@@ -60,6 +78,7 @@ from recordings.retention.policy import RetentionPolicy
 from recordings.retention.store import RetentionStore
 from routing.actor import QueueService
 from routing.api import RoutingApiDeps, add_live_routes, add_routing_api
+from routing.api.me import MyAgentDeps, add_my_agent_routes
 
 log = structlog.get_logger(__name__)
 
@@ -84,6 +103,9 @@ class WebDeps:
     faq_editor: FaqEditor | None = None  # the embedded FAQ editors change; None: not embedded
     metrics: Metrics | None = None  # GET /metrics; None: it answers 404 (metrics off)
     retention: RetentionPolicy = RetentionPolicy()  # how long recordings are kept: for ever
+    dispositions: DispositionCodes = DispositionCodes()  # what agents close calls with
+    monitors: LiveMonitors | None = None  # supervisors on live calls; None: 503
+    monitor_endpoints: Mapping[str, str] = field(default_factory=dict)  # actor -> their phone
 
     def health_checks(self) -> HealthChecks:
         """`health`, else (only `ready` given) ARI from `ready`, the database pinged, AMI
@@ -99,9 +121,12 @@ class WebDeps:
 
 def build_web_app(deps: WebDeps) -> web.Application:
     """The service's whole HTTP surface."""
+    given = DispositionStore(deps.db.units)
     calls = CallApiDeps(db=deps.db, hub=deps.hub, live=deps.live, queues=deps.queues,
                         is_vip=deps.is_vip, allowed_origins=deps.allowed_origins,
-                        max_subscribers=deps.max_event_subscribers)  # fmt: skip
+                        max_subscribers=deps.max_event_subscribers,
+                        dispositions=given)  # fmt: skip
+    desk = DeskApiDeps(given, deps.db.calls, deps.live, deps.queues, deps.dispositions)
     health = deps.health_checks()
     access = deps.access or access_parts(deps.db.units)
     listens = ListenLog(deps.db.units)
@@ -115,12 +140,19 @@ def build_web_app(deps: WebDeps) -> web.Application:
                    PlayLog(deps.db.units))
     search = RecordingSearch(deps.db.units)
     editors = EditorApiDeps(QuestionStore(deps.db.units), deps.faq_editor, search)
-    reports = ReportApiDeps(KpiReports(ReportStore(deps.db.units), lambda: deps.queues.config,
-                                       lambda: datetime.now(UTC)))
+    kpis = KpiReports(ReportStore(deps.db.units), lambda: deps.queues.config,
+                      lambda: datetime.now(UTC))
+    reports = ReportApiDeps(kpis, disposition_codes=deps.dispositions.names)
+    wallboard = WallboardDeps(deps.queues, TodayFigures(kpis))
+    monitoring = MonitorApiDeps(deps.live, deps.monitors, MonitorStore(deps.db.units),
+                                deps.monitor_endpoints)
     app = assemble(deps.tokens, [
         lambda app: add_health_routes(app, health),
         lambda app: add_access_routes(app, access),
         lambda app: add_call_routes(app, calls),
+        lambda app: add_monitor_routes(app, monitoring),
+        lambda app: add_desk_routes(app, desk),
+        lambda app: add_my_agent_routes(app, MyAgentDeps(deps.routing, deps.queues)),
         lambda app: add_recording_routes(app, recordings),
         lambda app: add_qa_routes(app, qa, search),
         lambda app: add_retention_routes(app, retention),
@@ -128,6 +160,10 @@ def build_web_app(deps: WebDeps) -> web.Application:
         lambda app: add_live_routes(app, deps.queues),
         lambda app: add_routing_api(app, deps.routing),
         lambda app: add_report_routes(app, reports),
+        lambda app: add_whatif_routes(app, WhatIfApiDeps(WhatIfReplays(
+            ReportStore(deps.db.units), AgentCommandLog(deps.db.units),
+            lambda: deps.queues.config, lambda: datetime.now(UTC)))),
+        lambda app: add_wallboard_routes(app, wallboard),
         lambda app: add_metrics_route(app, deps.metrics),
         add_pages,
     ], sessions=access.sessions)  # fmt: skip

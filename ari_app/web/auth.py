@@ -57,6 +57,11 @@ HANDOFFS = roles(AGENT, SUPERVISOR, ADMIN, what="handoffs")
 LIVE_EVENTS = roles(AGENT, SUPERVISOR, ADMIN, what="the live event stream")
 CALL_ACTIONS = roles(AGENT, SUPERVISOR, what="call actions")
 CALL_DECISIONS = roles(AGENT, SUPERVISOR, ADMIN, what="call decisions")
+# Agents' desk (ari_app/calls/desk/, routing/api/me.py): an agent closes the calls they answered
+# and changes their own state; supervisors and admins close the calls they see, for the agent.
+DISPOSITIONS = roles(AGENT, SUPERVISOR, ADMIN, what="dispositions")
+DISPOSITION_CODES = roles(AGENT, SUPERVISOR, QA, ADMIN, what="the disposition codes")
+MY_AGENT = roles(AGENT, what="your own agent state")
 RECORDINGS = roles(AGENT, SUPERVISOR, QA, ADMIN, what="recordings")  # every read audited
 LIVE_QUEUES = roles(SUPERVISOR, ADMIN, what="the live queue view")
 SUPERVISOR_API = roles(SUPERVISOR, ADMIN, what="the routing API")
@@ -72,6 +77,9 @@ EVALUATIONS = roles(AGENT, SUPERVISOR, QA, ADMIN, what="evaluations")
 DISPUTES = roles(AGENT, what="disputes of evaluations")
 KNOWLEDGE_EDITORS = roles(Role.EDITOR, ADMIN, what="the knowledge editors' questions and FAQ")
 REPORTS = roles(SUPERVISOR, ADMIN, what="the KPI reports")  # a scoped supervisor: their queues
+# Supervisors on live calls (ari_app/calls/monitoring/): scoped to their queues' calls
+MONITORING = roles(SUPERVISOR, ADMIN, what="monitoring live calls")
+WALLBOARD = roles(SUPERVISOR, ADMIN, what="the wallboard")  # a scoped supervisor: their queues
 
 ACCESS: Mapping[RouteKey, Access] = {
     ("GET", "/health"): OPEN,
@@ -91,6 +99,17 @@ ACCESS: Mapping[RouteKey, Access] = {
     ("POST", "/v1/calls/{call_id}/recording/mute"): CALL_ACTIONS,  # PCI mute: own call, scoped
     ("DELETE", "/v1/calls/{call_id}/recording/mute"): CALL_ACTIONS,
     ("GET", "/v1/calls/{call_id}/decisions"): CALL_DECISIONS,
+    ("POST", "/v1/calls/{call_id}/monitor"): MONITORING,  # listen, whisper, barge
+    ("GET", "/v1/calls/{call_id}/monitor"): MONITORING,
+    ("PATCH", "/v1/calls/{call_id}/monitor/{monitor_id}"): MONITORING,
+    ("DELETE", "/v1/calls/{call_id}/monitor/{monitor_id}"): MONITORING,
+    ("GET", "/v1/audit/monitors"): AUDIT,
+    ("POST", "/v1/calls/{call_id}/disposition"): DISPOSITIONS,  # own call, or scoped
+    ("GET", "/v1/dispositions"): DISPOSITION_CODES,
+    # an agent's own state (routing/api/me.py): the routing API's commands, for themselves
+    ("GET", "/v1/me/agent"): MY_AGENT,
+    **{("POST", f"/v1/me/agent/{command}"): MY_AGENT
+       for command in ("login", "logout", "pause", "resume")},
     # the recordings room
     ("GET", "/v1/recordings/{recording_id}"): RECORDINGS,
     ("GET", "/v1/recordings/{recording_id}/audio"): RECORDINGS,
@@ -139,6 +158,10 @@ ACCESS: Mapping[RouteKey, Access] = {
     ("GET", ROUTING_PREFIX + "/audit"): ROUTING_AUDIT,
     # KPI reports (ari_app/reports/api.py)
     ("GET", "/v1/reports/kpis"): REPORTS,
+    ("POST", "/v1/reports/whatif"): REPORTS,  # replays, changes nothing (reports/whatif/)
+    # the live wallboard (ari_app/wallboard/)
+    ("GET", "/v1/wallboard"): WALLBOARD,
+    ("GET", "/v1/wallboard/stream"): WALLBOARD,
     # Prometheus: the route checks its own scrape token (ari_app/metrics.py)
     ("GET", "/metrics"): OPEN,
     # console pages and their assets: no data in them, the API they call checks (pages.py)

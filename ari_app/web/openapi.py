@@ -26,9 +26,13 @@ from pydantic import BaseModel, Field
 
 from ari_app.access.openapi import routes as access_routes
 from ari_app.access.sessions import CSRF_HEADER, SessionPolicy
+from ari_app.calls.desk.openapi import routes as desk_routes
+from ari_app.calls.monitoring.openapi import routes as monitor_routes
 from ari_app.calls.openapi import routes as call_routes
 from ari_app.metrics import routes as metrics_routes
 from ari_app.reports.openapi import routes as report_routes
+from ari_app.reports.whatif.openapi import routes as whatif_routes
+from ari_app.wallboard.openapi import routes as wallboard_routes
 from ari_app.web.auth import ACCESS, SAFE_METHODS, Access, RouteKey, served_routes
 from ari_app.web.pages import PAGE_ROUTES
 from kernel.http.openapi import Requirements, Route, Schema, document
@@ -38,6 +42,7 @@ from recordings.qa.openapi import routes as qa_routes
 from recordings.retention.openapi import routes as retention_routes
 from routing.api.app import OPENAPI
 from routing.api.app import routes as routing_routes
+from routing.api.me import routes as my_agent_routes
 
 log = structlog.get_logger(__name__)
 
@@ -99,9 +104,12 @@ def health_routes() -> list[Route]:
 
 def routes() -> list[Route]:
     """Every route the service serves, room by room."""
-    return [*health_routes(), *access_routes(), *call_routes(), *recording_routes(),
+    return [*health_routes(), *access_routes(), *call_routes(), *monitor_routes(),
+            *desk_routes(),
+            *my_agent_routes(), *recording_routes(),
             *qa_routes(), *retention_routes(), *editor_routes(),
-            *routing_routes(), *report_routes(), *metrics_routes()]
+            *routing_routes(), *report_routes(), *whatif_routes(), *wallboard_routes(),
+            *metrics_routes()]
 
 
 def whole_document(access: Mapping[RouteKey, Access] = ACCESS) -> dict[str, Any]:

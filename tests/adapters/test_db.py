@@ -30,7 +30,7 @@ TABLES = {"calls", "call_events", "recordings", "survey_answers",
           "users", "web_sessions", "login_failures", "recording_access",
           "caller_questions", "faq_edits", "qa_comments", "qa_forms", "qa_evaluations",
           "qa_training", "recording_listens", "recording_holds", "recording_deletions",
-          "recording_plays"}
+          "recording_plays", "call_monitors", "call_dispositions"}
 # Not UTC on purpose: the stores must keep the instant and hand back UTC.
 T0 = datetime(2026, 11, 22, 9, 0, 0, 250_000, tzinfo=timezone(timedelta(hours=1)))
 

@@ -12,7 +12,14 @@ from tests.e2e.conftest import HotlineFactory, agent, first
 
 QUICK_AGENT = "Local/1*3@sim-agents"
 ASK = "wait_for:prompt@main_menu press:4 wait_for:prompt@ask_question"
-QUESTION = "do you insure a pet snake"  # no answer in the bundled FAQ (test_speech_journeys)
+# A question the bundled FAQ has no answer for (no item mentions liability: best score 0.37,
+# below min_score 0.5), made only of words the recognizer hears free-form questions with
+# (ari_app/speech_and_knowledge.py question_phrases: "liability coverage" is an example of the
+# flow's policy_info intent), so both callers are heard word for word as in the other speech
+# journeys. Words outside that vocabulary ("do you insure a pet snake") came out differently
+# from call to call ("when sure up not", "when sure put the"), and the variant learnt from the
+# first call did not match the second.
+QUESTION = "liability coverage"
 
 
 def said(text: str) -> str:
@@ -35,9 +42,7 @@ async def test_an_editor_turns_an_unanswered_question_into_a_variant_the_next_ca
         await editor.screenshot("knowledge-questions")
         await question.get_by_text("Add as another way to ask an answer").click()
         await question.locator("select[name=item_id]").select_option("policy-coverage")
-        # The words as asked (the field's default): what the recognizer heard. Words the FAQ
-        # never had are outside the running recognizer's grammar ("pet snake" is heard as
-        # others), so the next caller is heard the same way and matched to these words.
+        # The words as the caller was heard (the field's default) become the variant.
         await expect(question.locator("input[name=text]")).to_have_value(heard)
         await question.get_by_role("button", name="Add as a way to ask it").click()
         await expect(page.locator(".empty")).to_contain_text("every question callers asked")
@@ -47,6 +52,8 @@ async def test_an_editor_turns_an_unanswered_question_into_a_variant_the_next_ca
 
         after = await line.call(f"{ASK} {said(QUESTION)} wait_for:knowledge hangup")
         await line.settle()
+    # What counts is the answer played; the transcripts are there to explain a failure.
     looked_up = [(e.get("state"), e.get("item_id")) for e in after if e["type"] == "knowledge"]
-    heard_after = first(after, "speech", node="ask_question")["text"]
+    heard_after = [e.get("text") for e in after
+                   if e["type"] == "speech" and e.get("node") == "ask_question"]
     assert ("played", "policy-coverage") in looked_up, (heard, heard_after, looked_up)

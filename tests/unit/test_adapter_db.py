@@ -33,7 +33,7 @@ TABLES = {"calls", "call_events", "recordings", "survey_answers", "routing_confi
           "routing_audit", "users", "web_sessions", "login_failures", "recording_access",
           "caller_questions", "faq_edits", "qa_comments", "qa_forms", "qa_evaluations",
           "qa_training", "recording_listens", "recording_holds", "recording_deletions",
-          "recording_plays",
+          "recording_plays", "call_monitors", "call_dispositions",
           "alembic_version"}  # fmt: skip
 
 

@@ -181,7 +181,7 @@ async def test_every_public_method_against_the_fake_asterisk(tmp_path: Any) -> N
         leg = await ari.originate("PJSIP/agent", channel_id="leg", app="hotline",
                                   app_args=["agent", "call-1"], caller_id="+15550100")
         await fake.wait_for(StasisStart, lambda e: e.channel.id == leg.id)
-        await ari.create_snoop(caller, "snoop", app="hotline", app_args=["snoop"])
+        await ari.create_snoop(caller, "snoop", app="hotline", app_args=["snoop"], spy="both")
         await ari.create_bridge("b", name="call-1")
         await ari.add_channels("b", [caller, leg.id])
         assert [b.channels for b in await ari.list_bridges()] == [(caller, leg.id)]

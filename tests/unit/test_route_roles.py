@@ -30,6 +30,7 @@ from ari_app.web.openapi import whole_document
 from kernel.http.auth import Role
 from recordings.model import RecordingMeta
 from routing.config import Agent, AgentSkill, Queue, RoutingConfig, Skill, SkillRequirement, Vip
+from tests.unit.monitor_fakes import FakeLiveMonitors
 from tests.unit.test_api_inputs import whole_app
 from tests.unit.test_calls_api import T0, FakeLiveCalls, auth, record
 
@@ -42,7 +43,8 @@ CONFIG = RoutingConfig(
 )
 IDS = {"call_id": "c1", "recording_id": "r1", "skill_id": "claims", "agent_id": "alice",
        "queue_id": "claims", "caller_number": "+1999", "version": "1",
-       "question_id": "1", "evaluation_id": "1", "form_id": "f1"}  # fmt: skip
+       "question_id": "1", "evaluation_id": "1", "form_id": "f1",
+       "monitor_id": "abc1"}  # fmt: skip
 DELETED = {"skill_id": "spare"}  # what a DELETE removes instead: claims is in use
 CREDENTIALS: list[Role | None] = [None, *Role]
 
@@ -69,6 +71,12 @@ BODIES: dict[tuple[str, str], Body] = {
     ("PUT", "/v1/routing/queues/{queue_id}/plan"): lambda _: [{"name": "all", "after_s": 0}],
     ("POST", "/v1/routing/agents/{agent_id}/pause"): lambda _: {"reason": "lunch"},
     ("POST", "/v1/calls/{call_id}/transfer"): lambda who: {"notes": f"from {who}"},
+    ("POST", "/v1/calls/{call_id}/disposition"): lambda who: {"code": "resolved",
+                                                              "notes": f"by {who}"},
+    ("POST", "/v1/me/agent/pause"): lambda _: {"reason": "lunch"},
+    ("POST", "/v1/calls/{call_id}/monitor"): lambda _: {"mode": "listen",
+                                                        "endpoint": "PJSIP/1009"},
+    ("PATCH", "/v1/calls/{call_id}/monitor/{monitor_id}"): lambda _: {"mode": "barge"},
     ("POST", "/v1/login"): lambda _: {"username": "nobody", "password": "wrong"},
     ("POST", "/v1/recordings/{recording_id}/comments"): lambda who: {"at_s": 1.5, "text": who},
     ("POST", "/v1/recordings/{recording_id}/training"): lambda who: {"reason": who},
@@ -79,6 +87,8 @@ BODIES: dict[tuple[str, str], Body] = {
     ("DELETE", "/v1/recordings/{recording_id}"): lambda who: {"reason": f"asked by {who}"},
     ("POST", "/v1/recordings/{recording_id}/hold"): lambda who: {"reason": f"case of {who}"},
     ("DELETE", "/v1/recordings/{recording_id}/hold"): lambda who: {"reason": who},  # none: 404
+    ("POST", "/v1/reports/whatif"): lambda _: {"hours": 1, "proposed": {"queues": {
+        "claims": {"plan": [{"name": "all", "after_s": 0}]}}}},
     ("POST", "/v1/qa/forms"): lambda who: {"form_id": f"f-{who}", "name": "F", "criteria": [
         {"criterion_id": "greeting", "text": "Greets", "weight": 100}]},
 }  # fmt: skip
@@ -111,7 +121,8 @@ async def client(database: Database, tmp_path: Path) -> AsyncIterator[TestClient
     live = FakeLiveCalls()
     live.journeys["c1"] = LiveJourney(record("c1", agent_id=AGENT_ID), ())
     live.talking.add("c1")
-    app = whole_app(database, config=CONFIG, live=live, recordings_dir=store)
+    app = whole_app(database, config=CONFIG, live=live, recordings_dir=store,
+                    monitors=FakeLiveMonitors(live))
     async with TestClient(TestServer(app)) as served:
         yield served
 

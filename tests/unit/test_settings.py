@@ -71,12 +71,33 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
      "hotline.yaml: recordings.retention.default_days: Input should be greater than 0"),
     (MINIMAL + "recordings: {retention: {sweep_every_s: 1}}\n",
      "hotline.yaml: recordings.retention.sweep_every_s: Input should be greater than"),
+    (MINIMAL + "dispositions: []\n", "hotline.yaml: dispositions: Tuple should have at least 1"),
+    (MINIMAL + "dispositions: [{code: Bad Code, label: B}]\n",
+     "hotline.yaml: dispositions[0].code: String should match pattern"),
+    (MINIMAL + "dispositions: [{code: ok}]\n", "hotline.yaml: dispositions[0].label: Field "
+     "required"),
+    (MINIMAL + "dispositions: [{code: ok, label: OK, complaint: maybe}]\n",
+     "hotline.yaml: dispositions[0].complaint: Input should be a valid boolean"),
+    (MINIMAL + "dispositions: [{code: ok, label: A}, {code: ok, label: B}]\n",
+     "hotline.yaml: dispositions[1].code: 'ok' is listed twice"),
 ])
 def test_bad_configuration_names_the_file_and_field(tmp_path: Path, text: str,
                                                     expected: str) -> None:
     with pytest.raises(ConfigError) as error:
         load_settings(_write(tmp_path, text), env={})
     assert expected.replace("agents.0.endpoint", "agents[0].endpoint") in str(error.value)
+
+
+def test_disposition_codes_default_and_are_configured(tmp_path: Path) -> None:
+    codes = load_settings(_write(tmp_path, MINIMAL), env={}).disposition_codes()
+    assert codes.names == ("resolved", "callback_promised", "complaint", "escalated",
+                           "wrong_number")
+    complaint = codes.get("complaint")
+    assert complaint is not None and (complaint.complaint, complaint.resolved) == (True, False)
+    text = MINIMAL + "dispositions: [{code: sold, label: Sold, resolved: true}]\n"
+    configured = load_settings(_write(tmp_path, text), env={}).disposition_codes()
+    assert [(c.code, c.label, c.complaint, c.resolved) for c in configured] == [
+        ("sold", "Sold", False, True)]
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -137,10 +137,23 @@ ROUTE_ROLES: dict[str, set[Role] | None] = {  # the README's table; routing API 
     "POST /v1/calls/{call_id}/recording/mute": {AGENT, SUPERVISOR},
     "DELETE /v1/calls/{call_id}/recording/mute": {AGENT, SUPERVISOR},
     "GET /v1/calls/{call_id}/decisions": {AGENT, SUPERVISOR, ADMIN},
+    # supervisors on live calls (ari_app/calls/monitoring/), and the audit of it
+    **{route: {SUPERVISOR, ADMIN} for route in (
+        "POST /v1/calls/{call_id}/monitor", "GET /v1/calls/{call_id}/monitor",
+        "PATCH /v1/calls/{call_id}/monitor/{monitor_id}",
+        "DELETE /v1/calls/{call_id}/monitor/{monitor_id}")},
+    "GET /v1/audit/monitors": {AUDITOR, ADMIN},
+    "POST /v1/calls/{call_id}/disposition": {AGENT, SUPERVISOR, ADMIN},  # the agents' desk
+    "GET /v1/dispositions": {AGENT, SUPERVISOR, QA, ADMIN},
+    "GET /v1/me/agent": {AGENT}, "POST /v1/me/agent/login": {AGENT},
+    "POST /v1/me/agent/logout": {AGENT}, "POST /v1/me/agent/pause": {AGENT},
+    "POST /v1/me/agent/resume": {AGENT},
     "GET /v1/recordings/{recording_id}": {AGENT, SUPERVISOR, QA, ADMIN},
     "GET /v1/recordings/{recording_id}/audio": {AGENT, SUPERVISOR, QA, ADMIN},
     "GET /v1/queues": {SUPERVISOR, ADMIN},
+    "GET /v1/wallboard": {SUPERVISOR, ADMIN}, "GET /v1/wallboard/stream": {SUPERVISOR, ADMIN},
     "GET /v1/routing/audit": {SUPERVISOR, ADMIN, AUDITOR},
+    "POST /v1/reports/whatif": {SUPERVISOR, ADMIN},  # scoped in the route: their queues
     # QA (recordings/qa/)
     "GET /v1/recordings": {AGENT, SUPERVISOR, QA, ADMIN},
     "GET /v1/recordings/{recording_id}/timeline": {AGENT, SUPERVISOR, QA, ADMIN},

@@ -3,6 +3,11 @@
 // Pages carry no data: everything comes from the API, which alone decides what a role sees.
 
 const CONSOLES = [
+  { href: "/agent", label: "My desk", roles: ["agent"] },
+  { href: "/supervisor/wallboard", label: "Wallboard", roles: ["supervisor", "admin"] },
+  { href: "/supervisor/rules", label: "Routing rules", roles: ["supervisor", "admin"] },
+  { href: "/supervisor/reports", label: "Reports", roles: ["supervisor", "admin"] },
+  { href: "/supervisor/whatif", label: "What-if", roles: ["supervisor", "admin"] },
   { href: "/qa/recordings", label: "Recordings", roles: ["qa", "supervisor", "admin"] },
   { href: "/qa/forms", label: "Scorecard forms", roles: ["qa", "supervisor", "admin"] },
   { href: "/qa/evaluations", label: "Evaluations", roles: ["agent", "qa", "supervisor", "admin"] },
@@ -46,9 +51,10 @@ export async function signedIn(allowedRoles) {
   return current;
 }
 
-// `keepalive`: the request outlives the page (a report sent as the reader leaves).
-export async function api(method, path, body, { keepalive = false } = {}) {
-  const headers = { Accept: "application/json" };
+// `keepalive`: the request outlives the page (a report sent as the reader leaves);
+// `headers`: more request headers (e.g. If-Match).
+export async function api(method, path, body, { keepalive = false, headers: extra = {} } = {}) {
+  const headers = { Accept: "application/json", ...extra };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET" && current && current.csrf_token) {
     headers[current.csrf_header || "X-CSRF-Token"] = current.csrf_token;
@@ -93,7 +99,7 @@ function renderHeader(who) {
   const here = location.pathname;
   const links = consolesFor(who.role).map((c) =>
     el("a", { href: c.href, class: here.startsWith(c.href) ? "here" : "" }, c.label));
-  const logout = el("button", { type: "button", class: "link", id: "logout" }, "Sign out");
+  const logout = el("button", { type: "button", class: "link", id: "sign-out" }, "Sign out");
   logout.addEventListener("click", async () => {
     await api("POST", "/v1/logout");
     location.replace("/login");

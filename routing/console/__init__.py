@@ -1,0 +1,1 @@
+"""The supervisors' console: web pages over the routing, live and report APIs."""
