@@ -44,7 +44,7 @@ from ari_app.web.health import HealthChecks
 from ivr.flow import Flow, flow_texts
 from ivr.grammars import flow_grammars
 from ivr.tts import PromptRenderer
-from kernel import heap
+from kernel import heap, stalls
 from kernel.aio import first_of
 from kernel.backoff import Backoff
 from kernel.db.errors import DatabaseUnavailable
@@ -135,6 +135,7 @@ class HotlineService:
             await self._start_http(stack, parts, stream, monitor)
             if self.settle_heap:
                 heap.settle()
+            stalls.watch_if_asked(asyncio.get_running_loop())  # a measuring aid, off by default
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(parts.queues.run())
                 tasks.create_task(reset_counters_daily(parts.queues))

@@ -42,6 +42,7 @@ def _when(event: dict[str, Any]) -> float:
 class Tally:
     created: dict[str, float] = field(default_factory=dict)
     first_prompt: dict[str, float] = field(default_factory=dict)  # seconds after creation
+    answered: dict[str, float] = field(default_factory=dict)  # up (answered), after creation
     live: int = 0
     peak_live: int = 0
     answered_agents: set[str] = field(default_factory=set)  # channel ids made in this run
@@ -66,6 +67,9 @@ class Tally:
             self.peak_live = max(self.peak_live, self.live)
         elif kind == "ChannelDestroyed" and cid in self.created:
             self.live -= 1
+        elif kind == "ChannelStateChange" and channel.get("state") == "Up":
+            if cid in self.created and cid not in self.answered:
+                self.answered[cid] = _when(event) - self.created[cid]
         elif kind == "PlaybackStarted":
             target = event["playback"].get("target_uri", "")
             self._prompt(target.removeprefix("channel:"), event)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,10 +55,17 @@ class Result:
         return seconds / max(1, self.load.calls)
 
     def prompt_ms(self, percent: float) -> float | None:
-        values = sorted(self.tally.first_prompt.values())
-        if not values:
-            return None
-        return 1000 * values[max(0, math.ceil(percent / 100 * len(values)) - 1)]
+        return _percentile(self.tally.first_prompt.values(), percent)
+
+    def answer_ms(self, percent: float) -> float | None:
+        """Caller created -> answered (Up): the Stasis entry, the app's StasisStart, its answer."""
+        return _percentile(self.tally.answered.values(), percent)
+
+    def answer_to_prompt_ms(self, percent: float) -> float | None:
+        """Answered -> first prompt started: the app's play request after its answer."""
+        t = self.tally
+        return _percentile((t.first_prompt[c] - t.answered[c] for c in t.first_prompt
+                            if c in t.answered), percent)
 
     def logged(self, level: str) -> int | None:
         if self.service_log is None:
@@ -66,6 +73,13 @@ class Result:
         needle = f'"level": "{level}"'
         text = self.service_log.read_text(encoding="utf-8", errors="replace")
         return sum(needle in line for line in text.splitlines())
+
+
+def _percentile(found: Iterable[float], percent: float) -> float | None:
+    values = sorted(found)
+    if not values:
+        return None
+    return 1000 * values[max(0, math.ceil(percent / 100 * len(values)) - 1)]
 
 
 Figure = Callable[[Result, Result | None, Result | None], str]
@@ -145,6 +159,10 @@ ROWS: list[tuple[str, Figure]] = [
     ("first prompt p99 vs floor", lambda r, _a, f: _ratio(
         r.prompt_ms(99), f.prompt_ms(99) if f else None)),
     ("first prompts measured", lambda r, _a, _f: str(len(r.tally.first_prompt))),
+    ("of which created -> answered p50 / p99 ms", lambda r, _a, _f:
+        f"{_ms(r.answer_ms(50))} / {_ms(r.answer_ms(99))}"),
+    ("of which answered -> prompt p50 / p99 ms", lambda r, _a, _f:
+        f"{_ms(r.answer_to_prompt_ms(50))} / {_ms(r.answer_to_prompt_ms(99))}"),
     ("Asterisk peak RSS growth MB per live call",
      lambda r, _a, _f: _rss(r.asterisk, r.tally.peak_live)),
     ("service peak RSS growth MB per live call",
