@@ -7,10 +7,11 @@ range given backwards is refused naming the parameter (`query.to`, `query.max_du
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from kernel.utc import UtcDatetime
 
 NAME = r"^[A-Za-z0-9_.@:+-]{1,128}$"
 MAX_PAGE = 200
@@ -31,9 +32,9 @@ class SearchQuery(BaseModel):
 
     agent_id: str | None = Field(default=None, pattern=NAME)
     queue_id: str | None = Field(default=None, pattern=NAME)
-    from_: AwareDatetime | None = Field(default=None, alias="from",
-                                        description="started at or after (ISO 8601 with zone)")
-    to: AwareDatetime | None = Field(default=None, description="started before")
+    from_: UtcDatetime | None = Field(default=None, alias="from",
+                                      description="started at or after (ISO 8601 with zone)")
+    to: UtcDatetime | None = Field(default=None, description="started before")
     min_duration_s: float | None = Field(default=None, ge=0, le=1e7)
     max_duration_s: float | None = Field(default=None, ge=0, le=1e7)
     caller: str | None = Field(default=None, pattern=r"^\+?[0-9*#]{1,32}$",
@@ -50,15 +51,6 @@ class SearchQuery(BaseModel):
     order: str = Field(default="desc", pattern="^(asc|desc)$")
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
     offset: int = Field(default=0, ge=0, le=1_000_000)
-
-    @field_validator("from_", "to")
-    @classmethod
-    def _in_utc(cls, value: datetime | None) -> datetime | None:
-        """In UTC, as stored; a time that has none (year 1 east of Greenwich) is refused."""
-        try:
-            return None if value is None else value.astimezone(UTC)
-        except OverflowError:
-            raise ValueError("out of range in UTC") from None
 
 
 def range_problems(q: SearchQuery) -> list[tuple[str, str]]:
