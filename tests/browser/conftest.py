@@ -50,9 +50,10 @@ class Person:
     async def open(self, path: str) -> None:
         await self.page.goto(self.base + path)
 
-    async def screenshot(self, name: str) -> None:
+    async def screenshot(self, name: str, page: Page | None = None) -> None:
+        """Their page (or another page of theirs) as `var/screenshots/<name>.png`."""
         await asyncio.to_thread(SHOTS.mkdir, parents=True, exist_ok=True)
-        await self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        await (page or self.page).screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 SignIn = Callable[..., Awaitable[Person]]

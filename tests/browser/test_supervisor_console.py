@@ -14,7 +14,7 @@ import uuid
 from playwright.async_api import Page, Route, expect
 
 from kernel.http.auth import Role
-from tests.browser.conftest import SHOTS, Person, SignIn
+from tests.browser.conftest import Person, SignIn
 from tests.e2e.conftest import AUDITOR_TOKEN, Hotline, HotlineFactory, agent, first
 
 # rings 1 s, answers, 15 s of silence, talks 3 s: long enough to listen in and barge
@@ -46,9 +46,9 @@ async def test_wallboard_rule_change_reroutes_the_waiting_call_and_rolls_back(
 
         rules = await second_page(sam, "/supervisor/rules")
         await expect(rules.locator("#version")).to_have_text("2")
-        await add_a_step_the_linter_refuses_then_fix_it(rules)
+        await add_a_step_the_linter_refuses_then_fix_it(sam, rules)
         await expect(rules.locator("#diff .line.add", has_text='"specialists"')).to_be_visible()
-        await snap(rules, "rules-diff")
+        await sam.screenshot("rules-diff", rules)
         await rules.click("#apply")
         await expect(rules.locator("#applied")).to_contain_text("Version 3 is in force")
 
@@ -71,7 +71,7 @@ async def test_wallboard_rule_change_reroutes_the_waiting_call_and_rolls_back(
         assert [(s["name"], s["tiers"]) for s in plan] == [("front line", [1])]
         restored = await line.api("GET", "/v1/routing/versions?limit=1")
         assert (restored["items"][0]["version"], restored["items"][0]["restored_from"]) == (4, 2)
-        await snap(rules, "rules-rolled-back")
+        await sam.screenshot("rules-rolled-back", rules)
 
         await a_feed_that_stops_is_marked_stale(sam)
 
@@ -107,13 +107,7 @@ async def second_page(person: Person, path: str) -> Page:
     return page
 
 
-async def snap(page: Page, name: str) -> None:
-    """A screenshot to look at (var/screenshots/, never committed), of any page."""
-    await asyncio.to_thread(SHOTS.mkdir, parents=True, exist_ok=True)
-    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-async def add_a_step_the_linter_refuses_then_fix_it(rules: Page) -> None:
+async def add_a_step_the_linter_refuses_then_fix_it(sam: Person, rules: Page) -> None:
     steps = rules.locator("#plan-steps tbody tr")
     await expect(steps).to_have_count(1)
     await rules.click("#add-step")
@@ -126,7 +120,7 @@ async def add_a_step_the_linter_refuses_then_fix_it(rules: Page) -> None:
     await expect(refused).to_contain_text("unreachable")
     await expect(second.locator("input[name=after_s]")).to_have_attribute("aria-invalid", "true")
     await expect(rules.locator("#apply")).to_be_disabled()
-    await snap(rules, "rules-linter-error")
+    await sam.screenshot("rules-linter-error", rules)
     await second.locator("input[name=after_s]").fill("5")
     await rules.click("#check-plan")
     await expect(refused).to_have_count(0)
@@ -160,4 +154,4 @@ async def a_feed_that_stops_is_marked_stale(sam: Person) -> None:
     await expect(live).to_have_attribute("data-state", "fresh")
     await expect(live).to_have_attribute("data-state", "stale", timeout=6000)
     await expect(live).to_contain_text("stale")
-    await snap(page, "wallboard-stale")
+    await sam.screenshot("wallboard-stale", page)

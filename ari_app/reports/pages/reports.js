@@ -1,8 +1,7 @@
 // KPI reports: the API's figures per group with each KPI's label and formula as the API names
 // them, a bar chart of one KPI across the groups, and the same query as CSV.
-import { api, clearError, el, showError, signedIn } from "/ui/shell/shell.js";
+import { api, clearError, el, showError, signedIn, svg } from "/ui/shell/shell.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 const COUNTS = [["answered", "A"], ["answered_within", "A≤T"], ["abandoned", "Ab"],
   ["abandoned_within", "Ab≤T"], ["short_abandoned", "Ab≤S"], ["flow_outs", "F"]];
 
@@ -100,13 +99,6 @@ function render(report) {
   const chosen = picker.value || "sl_excl_short";
   picker.replaceChildren(...report.total.kpis.map((k) => el("option", { value: k.key, selected: k.key === chosen }, k.label)));
   drawChart(report, picker.value);
-}
-
-function svg(tag, attrs = {}, ...children) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
-  for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  return node;
 }
 
 // One bar per group and one for the total; percentages on a 0–100 scale, others from 0 up.

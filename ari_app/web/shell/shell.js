@@ -127,6 +127,14 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// svg("rect", {x: 1, y: 2}, child, …): the same, for inline charts (SVG's own namespace).
+export function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
+  for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  return node;
+}
+
 export function clock(seconds) {
   if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return "–";
   const sign = seconds < 0 ? "−" : "";

@@ -3,9 +3,8 @@
 // compare predicted service level, ASA and abandonment as numbers and per-interval charts.
 // Problems come back from the API by field (body.proposed.queues.claims.plan[1].after_s) and
 // are shown beside the input they name.
-import { api, clearError, el, showError, signedIn, when } from "/ui/shell/shell.js";
+import { api, clearError, el, showError, signedIn, svg, when } from "/ui/shell/shell.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 const STEP_FIELD = /^body\.proposed\.queues\.[^.[]+\.plan(?:\[(\d+)\](?:\.([a-z_]+))?)?/;
 const EXTRAS = ["skills", "agents", "overflow_to", "skip_if_empty"];
 
@@ -257,13 +256,6 @@ function charts(result, named) {
     chart("chart-sl", kpi(result.current.total, named.sl).label, "%", series(named.sl, 100), labels, 100),
     chart("chart-asa", "ASA", "s", series(named.asa, 1), labels, null),
     chart("chart-abandon", kpi(result.current.total, named.abandon).label, "%", series(named.abandon, 100), labels, 100));
-}
-
-function svg(tag, attrs = {}, ...children) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
-  for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  return node;
 }
 
 function niceMax(values) {
